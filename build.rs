@@ -1,0 +1,114 @@
+//! Bundles the browser client in `assets/` with esbuild and generates a table of the
+//! bundled files (name, content-hashed path, bytes) that the server embeds, so that the
+//! release binary is the whole app.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Entry points handed to esbuild; each produces one file in the output directory.
+const ENTRIES: &[&str] = &["src/main.ts", "src/app.css"];
+/// Files served as they are.
+const VERBATIM: &[&str] = &["src/favicon.svg"];
+
+fn main() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    for watched in [
+        "src",
+        "package.json",
+        "package-lock.json",
+        "node_modules/.package-lock.json",
+    ] {
+        println!("cargo:rerun-if-changed=assets/{watched}");
+    }
+
+    let esbuild = assets.join("node_modules/.bin/esbuild");
+    if !esbuild.exists() {
+        panic!(
+            "\n\nThe browser client's build tools are not installed ({} is missing).\n\
+             Run `npm ci --prefix assets` first (scripts/serve and scripts/test do this).\n\n",
+            esbuild.display()
+        );
+    }
+
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let bundle_dir = out_dir.join("assets");
+    let _ = fs::remove_dir_all(&bundle_dir);
+    fs::create_dir_all(&bundle_dir).expect("create the bundle directory");
+
+    let status = Command::new(&esbuild)
+        .current_dir(&assets)
+        .args(ENTRIES)
+        .args([
+            "--bundle",
+            "--minify",
+            "--sourcemap=external",
+            "--target=es2020,chrome100,firefox100,safari15",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outdir={}", bundle_dir.display()))
+        .status()
+        .expect("run esbuild");
+    assert!(
+        status.success(),
+        "esbuild failed to bundle assets/ (see its messages above)"
+    );
+    for file in VERBATIM {
+        let source = assets.join(file);
+        let name = source.file_name().expect("a file name");
+        fs::copy(&source, bundle_dir.join(name)).expect("copy a verbatim asset");
+    }
+
+    fs::write(out_dir.join("assets.rs"), asset_table(&bundle_dir)).expect("write assets.rs");
+}
+
+/// Rust source for `static BUNDLED: &[BundledAsset]`, one entry per bundled file.
+fn asset_table(bundle_dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = fs::read_dir(bundle_dir)
+        .expect("read the bundle directory")
+        .map(|entry| entry.expect("list the bundle directory").path())
+        .collect();
+    files.sort();
+
+    let mut table = String::from("pub static BUNDLED: &[BundledAsset] = &[\n");
+    for file in files {
+        let name = file
+            .file_name()
+            .unwrap()
+            .to_str()
+            .expect("UTF-8 asset name")
+            .to_owned();
+        let bytes = fs::read(&file).expect("read a bundled asset");
+        let (stem, ext) = name.split_once('.').expect("bundled assets have an extension");
+        let hashed = format!("{stem}.{:010x}.{ext}", fnv1a(&bytes) >> 24);
+        writeln!(
+            table,
+            "    BundledAsset {{ name: {name:?}, hashed_name: {hashed:?}, content_type: {:?}, bytes: include_bytes!({:?}) }},",
+            content_type(ext),
+            file.display().to_string(),
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    table
+}
+
+fn content_type(ext: &str) -> &'static str {
+    match ext {
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js.map" | "css.map" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// 64-bit FNV-1a: a stable content hash for cache-busting file names.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

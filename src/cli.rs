@@ -1,0 +1,138 @@
+//! The command line: `pairline [serve]` and `pairline migrate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pairline",
+    version,
+    about = "Pairline: collaborative coding interviews with a shared editor, sandboxed runs, audio/video and replay",
+    after_help = "Settings come from built-in defaults, then the --config file (TOML), then PAIRLINE_* \
+                  environment variables, e.g. PAIRLINE_LISTEN=0.0.0.0:8080 or PAIRLINE_DATABASE_URL=postgres://..."
+)]
+struct Cli {
+    /// TOML file with settings (see README.md for every setting).
+    #[arg(long, short, global = true, value_name = "FILE", env = "PAIRLINE_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given): applies pending database
+    /// migrations, then serves the web app and API until Ctrl-C or SIGTERM.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
+    let loaded = match Config::load(cli.config.as_deref(), env) {
+        Ok(loaded) => loaded,
+        Err(err) => return fail_config(&err),
+    };
+    init_logging(&loaded.config.log_level);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("pairline: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(loaded.config).await,
+            Command::Migrate => migrate(loaded.config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("pairline: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fail_config(err: &ConfigError) -> ExitCode {
+    eprintln!("pairline: {err}");
+    ExitCode::from(2)
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.listen).await.map_err(|err| {
+        format!(
+            "cannot listen on {}: {err}; choose another address with the `listen` setting (PAIRLINE_LISTEN)",
+            config.listen
+        )
+    })?;
+    crate::launch(config, listener, shutdown_signal())
+        .await
+        .map_err(|err| err.to_string())
+}
+
+async fn migrate(config: Config) -> Result<(), String> {
+    let store = crate::store::connect(&config)
+        .await
+        .map_err(|err| format!("cannot open the database {}: {err}", config.database_url()))?;
+    let report = store.migrate().await.map_err(|err| err.to_string());
+    store.close().await;
+    let report = report?;
+    println!(
+        "{}: applied {} new migration(s); the schema is at {} of {} known",
+        config.database_url(),
+        report.applied,
+        report.known,
+        report.known
+    );
+    Ok(())
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch for SIGTERM; only Ctrl-C stops the server");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => tracing::info!("received Ctrl-C"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,136 @@
+//! The table of settings: name, help, and how a text value is applied to [`Config`].
+
+use super::parse;
+use super::{Config, ConfigError, DatabaseUrl, ENV_PREFIX};
+
+/// One configuration setting, settable from the TOML file (by `name`) or the
+/// environment (by `PAIRLINE_` + the upper-cased name, dots as underscores).
+pub struct Setting {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Secret values are never echoed back in error messages.
+    pub secret: bool,
+    apply: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+impl Setting {
+    /// The environment variable that sets this value.
+    pub fn env_var(&self) -> String {
+        format!("{ENV_PREFIX}{}", self.name.replace('.', "_").to_uppercase())
+    }
+
+    pub(super) fn apply(&self, config: &mut Config, value: &str, origin: &str) -> Result<(), ConfigError> {
+        (self.apply)(config, value.trim()).map_err(|reason| ConfigError::InvalidValue {
+            name: self.name.to_owned(),
+            origin: origin.to_owned(),
+            value: if self.secret {
+                "(hidden)".to_owned()
+            } else {
+                format!("{value:?}")
+            },
+            reason,
+        })
+    }
+}
+
+/// Every setting the server understands.
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        name: "listen",
+        help: "address and port to listen on (default 127.0.0.1:8080)",
+        secret: false,
+        apply: |c, v| {
+            c.listen = parse::socket_addr(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "public_url",
+        help: "base URL used in the links the server hands out, e.g. https://pairline.example.com",
+        secret: false,
+        apply: |c, v| {
+            c.public_url = parse::optional(v, parse::base_url)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "data_dir",
+        help: "directory for the embedded database and local state (default ./data)",
+        secret: false,
+        apply: |c, v| {
+            c.data_dir = parse::path(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "database_url",
+        help: "sqlite://FILE or postgres://USER:PASSWORD@HOST/DB (default: SQLite in data_dir)",
+        secret: true,
+        apply: |c, v| {
+            c.database_url = parse::optional(v, DatabaseUrl::parse)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "database_max_connections",
+        help: "most database connections to keep open (default 10)",
+        secret: false,
+        apply: |c, v| {
+            c.database_max_connections = parse::integer_in(v, 1, 1000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "retention_days",
+        help: "days after a room's last activity before it is deleted; 0 keeps rooms forever (default 30)",
+        secret: false,
+        apply: |c, v| {
+            c.retention_days = parse::integer_in(v, 0, 36_500)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "retention_sweep_interval",
+        help: "how often to look for expired rooms, e.g. 1h or 10m (default 1h)",
+        secret: false,
+        apply: |c, v| {
+            c.retention_sweep_interval = parse::duration_in(v, "10ms", "7days")?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "log_level",
+        help: "log filter: error, warn, info, debug, trace, or directives like pairline=debug,info",
+        secret: false,
+        apply: |c, v| {
+            c.log_level = parse::log_filter(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "max_request_bytes",
+        help: "largest request body the API accepts, e.g. 1MiB (default 1MiB)",
+        secret: false,
+        apply: |c, v| {
+            c.max_request_bytes = parse::byte_size_in(v, 1024, 1 << 30)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "shutdown_grace",
+        help: "how long shutdown waits for in-flight requests, e.g. 10s (default 10s)",
+        secret: false,
+        apply: |c, v| {
+            c.shutdown_grace = parse::duration_in(v, "0s", "10min")?;
+            Ok(())
+        },
+    },
+];
+
+pub(super) fn find(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|setting| setting.name == name)
+}
+
+pub(super) fn names() -> String {
+    SETTINGS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}

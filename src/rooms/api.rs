@@ -1,0 +1,200 @@
+//! The rooms REST API: `POST/GET /v1/rooms`, `GET/DELETE /v1/rooms/{id}`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use data_encoding::BASE64URL_NOPAD;
+use serde::{Deserialize, Serialize};
+
+use super::{CreateRoomError, NewRoom, RoomInputError, is_room_id};
+use crate::app::{AppState, Links};
+use crate::clock::{now_millis, rfc3339};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::store::{RoomCursor, RoomRecord};
+
+/// Rooms per page when the caller does not say.
+const DEFAULT_PAGE: u32 = 20;
+/// Most rooms per page.
+const MAX_PAGE: u32 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/rooms", get(list_rooms).post(create_room))
+        .route("/v1/rooms/{id}", get(get_room).delete(delete_room))
+}
+
+/// The body of `POST /v1/rooms`.
+#[derive(Debug, Deserialize)]
+struct CreateRoomBody {
+    language: String,
+    title: Option<String>,
+    template: Option<String>,
+}
+
+/// A room as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomView {
+    room_id: String,
+    editor_url: String,
+    ws_url: String,
+    language: String,
+    title: String,
+    created_at: String,
+    last_active_at: String,
+}
+
+impl RoomView {
+    pub fn new(room: &RoomRecord, links: &Links) -> Self {
+        Self {
+            room_id: room.id.clone(),
+            editor_url: links.room_page(&room.id).into(),
+            ws_url: links.room_socket(&room.id).into(),
+            language: room.language.clone(),
+            title: room.title.clone(),
+            created_at: rfc3339(room.created_at),
+            last_active_at: rfc3339(room.last_active_at),
+        }
+    }
+}
+
+async fn create_room(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateRoomBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let input = NewRoom {
+        language: body.language,
+        title: body.title,
+        template: body.template,
+    };
+    let room = super::create(state.store.as_ref(), input, now_millis()).await?;
+    Ok((StatusCode::CREATED, Json(RoomView::new(&room, &state.links))))
+}
+
+async fn get_room(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RoomView>, ApiError> {
+    let room = find_room(&state, &id).await?;
+    Ok(Json(RoomView::new(&room, &state.links)))
+}
+
+async fn delete_room(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if is_room_id(&id) && state.store.delete_room(&id).await? {
+        tracing::info!(room_id = %id, "room deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_such_room())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoomList {
+    rooms: Vec<RoomView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+async fn list_rooms(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<RoomList>, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be from 1 to {MAX_PAGE}"),
+        ));
+    }
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    // One extra row tells whether another page follows.
+    let mut rooms = state.store.list_rooms(after.as_ref(), limit + 1).await?;
+    let more = rooms.len() > limit as usize;
+    rooms.truncate(limit as usize);
+    let next_cursor = more.then(|| encode_cursor(&RoomCursor::from(rooms.last().expect("a full page"))));
+    Ok(Json(RoomList {
+        rooms: rooms
+            .iter()
+            .map(|room| RoomView::new(room, &state.links))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// The room with `id`, or the API's 404.
+pub async fn find_room(state: &AppState, id: &str) -> Result<RoomRecord, ApiError> {
+    if !is_room_id(id) {
+        return Err(no_such_room());
+    }
+    state.store.get_room(id).await?.ok_or_else(no_such_room)
+}
+
+fn no_such_room() -> ApiError {
+    ApiError::not_found("no room with that id (it may have been deleted or expired)")
+}
+
+fn encode_cursor(cursor: &RoomCursor) -> String {
+    BASE64URL_NOPAD.encode(format!("{}.{}", cursor.created_at, cursor.id).as_bytes())
+}
+
+fn decode_cursor(text: &str) -> Result<RoomCursor, ApiError> {
+    BASE64URL_NOPAD
+        .decode(text.as_bytes())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| {
+            let (created_at, id) = text.split_once('.')?;
+            Some(RoomCursor {
+                created_at: created_at.parse().ok()?,
+                id: id.to_owned(),
+            })
+        })
+        .filter(|cursor| is_room_id(&cursor.id))
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "cursor is not one this API handed out"))
+}
+
+impl From<CreateRoomError> for ApiError {
+    fn from(err: CreateRoomError) -> Self {
+        match err {
+            CreateRoomError::Input(input) => input.into(),
+            CreateRoomError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<RoomInputError> for ApiError {
+    fn from(err: RoomInputError) -> Self {
+        ApiError::bad_request(err.code(), err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = RoomCursor {
+            created_at: 1_700_000_000_123,
+            id: crate::ids::random_url_token(crate::ids::ROOM_ID_BYTES),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
+        for garbage in ["", "!!!", "bm9wZQ", &BASE64URL_NOPAD.encode(b"12.not-an-id")] {
+            assert_eq!(decode_cursor(garbage).unwrap_err().code, "invalid_cursor");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Persistence behind one async [`Store`] trait, with an SQLite backend (the embedded
+//! default) and a PostgreSQL backend, chosen by the database URL. Each backend has its
+//! own migrations under `migrations/`, embedded in the binary.
+
+mod postgres;
+mod records;
+mod sql;
+mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::{Config, DatabaseUrl};
+
+pub use crate::clock::Millis;
+pub use records::{ChangeRecord, RoomCursor, RoomRecord, SnapshotRecord};
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// What a migration run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Migrations applied by this run (0 when the schema was already current).
+    pub applied: usize,
+    /// Migrations known to this binary.
+    pub known: usize,
+}
+
+/// A storage failure. Callers above the store turn it into a 5xx without details.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("a room with id {0} already exists")]
+    DuplicateRoom(String),
+}
+
+/// Everything Pairline keeps: rooms, their change logs and their snapshots.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend behind this store.
+    fn backend(&self) -> Backend;
+
+    /// Brings the schema up to date; a no-op when it already is.
+    async fn migrate(&self) -> Result<MigrationReport, StoreError>;
+
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a new room.
+    async fn create_room(&self, room: &RoomRecord) -> Result<(), StoreError>;
+
+    /// The room with this id, if it exists.
+    async fn get_room(&self, id: &str) -> Result<Option<RoomRecord>, StoreError>;
+
+    /// Up to `limit` rooms, newest first, strictly after `after` in that order.
+    async fn list_rooms(&self, after: Option<&RoomCursor>, limit: u32)
+    -> Result<Vec<RoomRecord>, StoreError>;
+
+    /// Deletes a room and everything that belongs to it; false if it did not exist.
+    async fn delete_room(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Records activity in a room at `at`; false if the room does not exist.
+    async fn touch_room(&self, id: &str, at: Millis) -> Result<bool, StoreError>;
+
+    /// Deletes every room whose last activity is before `cutoff`, with its changes and
+    /// snapshots. Returns how many rooms went.
+    async fn delete_rooms_inactive_before(&self, cutoff: Millis) -> Result<u64, StoreError>;
+
+    /// Appends changes to their rooms' logs in one transaction (group commit). A change
+    /// whose `(room, hash)` is already stored is skipped, so a retried batch is harmless.
+    async fn append_changes(&self, changes: &[ChangeRecord]) -> Result<(), StoreError>;
+
+    /// Up to `limit` changes of a room with `seq > after_seq`, in sequence order.
+    async fn changes_after(
+        &self,
+        room_id: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChangeRecord>, StoreError>;
+
+    /// Stores a snapshot (a saved document covering the log up to `covers_seq`).
+    async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), StoreError>;
+
+    /// The snapshot covering the most of a room's log, if any.
+    async fn latest_snapshot(&self, room_id: &str) -> Result<Option<SnapshotRecord>, StoreError>;
+
+    /// Waits for pending writes and closes every connection.
+    async fn close(&self);
+}
+
+/// Opens the store the configuration names, creating the SQLite file and its directory
+/// when needed. Does not migrate: call [`Store::migrate`].
+pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    connect_url(&config.database_url(), config.database_max_connections).await
+}
+
+/// Opens the store behind `url` with at most `max_connections` pooled connections.
+pub async fn connect_url(url: &DatabaseUrl, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
+    if url.is_postgres() {
+        Ok(Arc::new(
+            postgres::PgStore::connect(url.expose(), max_connections).await?,
+        ))
+    } else {
+        Ok(Arc::new(
+            sqlite::SqliteStore::connect(url.expose(), max_connections).await?,
+        ))
+    }
+}
+
+/// Which of `migrator`'s migrations are not in `applied` (versions already run).
+fn count_new(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> usize {
+    migrator
+        .iter()
+        .filter(|migration| migration.migration_type.is_up_migration())
+        .filter(|migration| !applied.contains(&migration.version))
+        .count()
+}
+
+fn known_migrations(migrator: &sqlx::migrate::Migrator) -> usize {
+    migrator
+        .iter()
+        .filter(|migration| migration.migration_type.is_up_migration())
+        .count()
+}
+
+/// Turns a unique-key violation on insert into [`StoreError::DuplicateRoom`].
+fn duplicate_room_or(err: sqlx::Error, id: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateRoom(id.to_owned()),
+        _ => StoreError::Database(err),
+    }
+}
+
+/// Runs `delete_batch` (which deletes at most [`sql::DELETE_BATCH`] rows) until a batch
+/// comes back short, and returns the total deleted.
+async fn delete_in_batches<F, Fut>(mut delete_batch: F) -> Result<u64, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, sqlx::Error>>,
+{
+    let mut deleted = 0;
+    loop {
+        let batch = delete_batch().await?;
+        deleted += batch;
+        if batch < sql::DELETE_BATCH as u64 {
+            return Ok(deleted);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Rows as the store reads and writes them, the same for every backend.
+
+use crate::clock::Millis;
+
+/// A room as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoomRecord {
+    pub id: String,
+    pub language: String,
+    pub title: String,
+    /// The code the room's document starts with.
+    pub initial_code: String,
+    pub created_at: Millis,
+    pub last_active_at: Millis,
+}
+
+/// A position in the newest-first room listing: the last room of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomCursor {
+    pub created_at: Millis,
+    pub id: String,
+}
+
+impl From<&RoomRecord> for RoomCursor {
+    fn from(room: &RoomRecord) -> Self {
+        Self {
+            created_at: room.created_at,
+            id: room.id.clone(),
+        }
+    }
+}
+
+/// One entry of a room's append-only change log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChangeRecord {
+    pub room_id: String,
+    /// Server sequence number, from 1, dense per room.
+    pub seq: i64,
+    /// The change's content hash.
+    pub hash: Vec<u8>,
+    /// The actor that made the change.
+    pub actor: Vec<u8>,
+    /// Hashes of the changes it depends on, concatenated.
+    pub deps: Vec<u8>,
+    /// The encoded change.
+    pub bytes: Vec<u8>,
+    /// When the server received it.
+    pub received_at: Millis,
+}
+
+/// A saved document covering a room's log up to and including `covers_seq`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SnapshotRecord {
+    pub room_id: String,
+    pub covers_seq: i64,
+    pub bytes: Vec<u8>,
+    pub created_at: Millis,
+}

@@ -1,0 +1,124 @@
+//! SQL shared by both backends (SQLite and PostgreSQL both take `$N` parameters).
+
+use std::marker::PhantomData;
+
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Database, Encode, FromRow, IntoArguments, Type};
+
+use super::{ChangeRecord, Millis, RoomCursor, RoomRecord, SnapshotRecord};
+
+/// The columns of [`super::RoomRecord`], in its field order.
+macro_rules! room_columns {
+    () => {
+        "id, language, title, initial_code, created_at, last_active_at"
+    };
+}
+
+pub const PING: &str = "SELECT 1";
+
+pub const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
+pub const INSERT_ROOM: &str = concat!(
+    "INSERT INTO rooms (",
+    room_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6)"
+);
+
+pub const GET_ROOM: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHERE id = $1");
+
+pub const LIST_ROOMS_FIRST: &str = concat!(
+    "SELECT ",
+    room_columns!(),
+    " FROM rooms ORDER BY created_at DESC, id DESC LIMIT $1"
+);
+
+pub const LIST_ROOMS_AFTER: &str = concat!(
+    "SELECT ",
+    room_columns!(),
+    " FROM rooms WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3"
+);
+
+pub const DELETE_ROOM: &str = "DELETE FROM rooms WHERE id = $1";
+
+/// Keeps the later of the stored and the given activity time.
+pub const TOUCH_ROOM: &str = "UPDATE rooms SET last_active_at = CASE WHEN last_active_at > $2 THEN last_active_at ELSE $2 END WHERE id = $1";
+
+/// Deletes at most `$2` expired rooms; the retention sweep repeats it until none are left,
+/// so that no single transaction holds the database for long.
+pub const DELETE_INACTIVE_ROOMS: &str =
+    "DELETE FROM rooms WHERE id IN (SELECT id FROM rooms WHERE last_active_at < $1 LIMIT $2)";
+
+/// Rooms deleted per statement by the retention sweep.
+pub const DELETE_BATCH: i64 = 100;
+
+pub const INSERT_CHANGE: &str = "INSERT INTO changes (room_id, seq, hash, actor, deps, bytes, received_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+
+pub const CHANGES_AFTER: &str = "SELECT room_id, seq, hash, actor, deps, bytes, received_at \
+     FROM changes WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+pub const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (room_id, covers_seq, bytes, created_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (room_id, covers_seq) DO UPDATE SET bytes = excluded.bytes, created_at = excluded.created_at";
+
+pub const LATEST_SNAPSHOT: &str = "SELECT room_id, covers_seq, bytes, created_at FROM snapshots \
+     WHERE room_id = $1 ORDER BY covers_seq DESC LIMIT 1";
+
+/// Queries with their parameters bound, for any backend that can encode our column
+/// types; each backend only chooses the pool that runs them.
+pub struct Bound<DB>(PhantomData<DB>);
+
+impl<DB> Bound<DB>
+where
+    DB: Database,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'r> RoomRecord: FromRow<'r, DB::Row>,
+{
+    pub fn insert_room(room: &RoomRecord) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(INSERT_ROOM)
+            .bind(&room.id)
+            .bind(&room.language)
+            .bind(&room.title)
+            .bind(&room.initial_code)
+            .bind(room.created_at)
+            .bind(room.last_active_at)
+    }
+
+    pub fn list_rooms(
+        after: Option<&RoomCursor>,
+        limit: u32,
+    ) -> QueryAs<'static, DB, RoomRecord, DB::Arguments> {
+        match after {
+            None => sqlx::query_as(LIST_ROOMS_FIRST).bind(i64::from(limit)),
+            Some(cursor) => sqlx::query_as(LIST_ROOMS_AFTER)
+                .bind(cursor.created_at)
+                .bind(cursor.id.clone())
+                .bind(i64::from(limit)),
+        }
+    }
+
+    pub fn insert_change(change: &ChangeRecord) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(INSERT_CHANGE)
+            .bind(&change.room_id)
+            .bind(change.seq)
+            .bind(&change.hash)
+            .bind(&change.actor)
+            .bind(&change.deps)
+            .bind(&change.bytes)
+            .bind(change.received_at)
+    }
+
+    pub fn insert_snapshot(snapshot: &SnapshotRecord) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(INSERT_SNAPSHOT)
+            .bind(&snapshot.room_id)
+            .bind(snapshot.covers_seq)
+            .bind(&snapshot.bytes)
+            .bind(snapshot.created_at)
+    }
+
+    pub fn delete_inactive_batch(cutoff: Millis) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(DELETE_INACTIVE_ROOMS).bind(cutoff).bind(DELETE_BATCH)
+    }
+}
