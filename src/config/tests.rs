@@ -187,3 +187,15 @@ fn a_derived_public_url_uses_the_bound_address() {
         "http://10.1.2.3/"
     );
 }
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = include_str!("../../README.md");
+    for setting in SETTINGS {
+        assert!(
+            readme.contains(&format!("| `{}` | `{}` |", setting.name, setting.env_var())),
+            "README.md's configuration table lacks {}",
+            setting.name
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Shared by the benchmarks: a fresh database, the server as a separate process, and a
+//! description of the machine the figures come from.
+#![allow(dead_code)]
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A database for one benchmark run: an SQLite file in a temporary directory or a fresh
+/// PostgreSQL database on `PAIRLINE_TEST_POSTGRES` (which scripts/bench sets).
+pub struct BenchDb {
+    pub backend: String,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDb {
+    pub async fn new(backend: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        if backend == "sqlite" {
+            let url = format!("sqlite://{}/pairline.db", dir.path().display());
+            return Self {
+                backend: backend.to_owned(),
+                url,
+                dir,
+                postgres: None,
+            };
+        }
+        let admin = std::env::var("PAIRLINE_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("pairline_bench_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|err| panic!("PostgreSQL at {admin}: {err} (scripts/bench finds or starts one)"));
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        Self {
+            backend: backend.to_owned(),
+            url: url.to_string(),
+            dir,
+            postgres: Some((admin, name)),
+        }
+    }
+
+    pub async fn drop(self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+        }
+    }
+}
+
+/// The server binary running as a child process on a random port.
+pub struct ServerProcess {
+    child: Child,
+    pub base: String,
+    pub pid: u32,
+}
+
+impl ServerProcess {
+    /// Starts `binary` on `db` and returns once `/readyz` answers 200.
+    pub async fn start(binary: &str, db: &BenchDb) -> Self {
+        Self::start_with(binary, db, &[]).await
+    }
+
+    /// As [`ServerProcess::start`], with extra `PAIRLINE_*` settings.
+    pub async fn start_with(binary: &str, db: &BenchDb, settings: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .arg("serve")
+            .env("PAIRLINE_LISTEN", "127.0.0.1:0")
+            .env("PAIRLINE_DATA_DIR", db.dir.path())
+            .env("PAIRLINE_DATABASE_URL", &db.url)
+            .env("PAIRLINE_DATABASE_MAX_CONNECTIONS", "16")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|err| panic!("start {binary}: {err}"));
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server exited before it listened");
+            if let Some(from) = line.find("listening on http://") {
+                let url = &line[from + "listening on ".len()..];
+                break url.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining the log so that the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(response) = client.get(format!("{base}/readyz")).send().await
+                && response.status() == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server was not ready within 60 s");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let pid = child.id().unwrap();
+        Self { child, base, pid }
+    }
+
+    /// CPU time (user + system) the server has used so far, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = fields
+            .get(11..13)
+            .map_or(0.0, |t| t.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+        ticks / clock_ticks_per_second()
+    }
+
+    /// Resident memory of the server, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await;
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// One line naming the machine: CPU model, cores, memory, kernel.
+pub fn machine_summary() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "Machine: {model}, {cores} cores, {memory_gib:.0} GiB RAM, Linux {}",
+        kernel.trim()
+    )
+}
