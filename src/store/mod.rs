@@ -5,6 +5,7 @@
 mod postgres;
 mod records;
 mod sql;
+mod sql_store;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -118,53 +119,8 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 /// Opens the store behind `url` with at most `max_connections` pooled connections.
 pub async fn connect_url(url: &DatabaseUrl, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
     if url.is_postgres() {
-        Ok(Arc::new(
-            postgres::PgStore::connect(url.expose(), max_connections).await?,
-        ))
+        Ok(Arc::new(postgres::connect(url.expose(), max_connections).await?))
     } else {
-        Ok(Arc::new(
-            sqlite::SqliteStore::connect(url.expose(), max_connections).await?,
-        ))
-    }
-}
-
-/// Which of `migrator`'s migrations are not in `applied` (versions already run).
-fn count_new(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> usize {
-    migrator
-        .iter()
-        .filter(|migration| migration.migration_type.is_up_migration())
-        .filter(|migration| !applied.contains(&migration.version))
-        .count()
-}
-
-fn known_migrations(migrator: &sqlx::migrate::Migrator) -> usize {
-    migrator
-        .iter()
-        .filter(|migration| migration.migration_type.is_up_migration())
-        .count()
-}
-
-/// Turns a unique-key violation on insert into [`StoreError::DuplicateRoom`].
-fn duplicate_room_or(err: sqlx::Error, id: &str) -> StoreError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateRoom(id.to_owned()),
-        _ => StoreError::Database(err),
-    }
-}
-
-/// Runs `delete_batch` (which deletes at most [`sql::DELETE_BATCH`] rows) until a batch
-/// comes back short, and returns the total deleted.
-async fn delete_in_batches<F, Fut>(mut delete_batch: F) -> Result<u64, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<u64, sqlx::Error>>,
-{
-    let mut deleted = 0;
-    loop {
-        let batch = delete_batch().await?;
-        deleted += batch;
-        if batch < sql::DELETE_BATCH as u64 {
-            return Ok(deleted);
-        }
+        Ok(Arc::new(sqlite::connect(url.expose(), max_connections).await?))
     }
 }

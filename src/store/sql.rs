@@ -1,12 +1,5 @@
 //! SQL shared by both backends (SQLite and PostgreSQL both take `$N` parameters).
 
-use std::marker::PhantomData;
-
-use sqlx::query::{Query, QueryAs};
-use sqlx::{Database, Encode, FromRow, IntoArguments, Type};
-
-use super::{ChangeRecord, Millis, RoomCursor, RoomRecord, SnapshotRecord};
-
 /// The columns of [`super::RoomRecord`], in its field order.
 macro_rules! room_columns {
     () => {
@@ -62,63 +55,3 @@ pub const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (room_id, covers_seq, b
 
 pub const LATEST_SNAPSHOT: &str = "SELECT room_id, covers_seq, bytes, created_at FROM snapshots \
      WHERE room_id = $1 ORDER BY covers_seq DESC LIMIT 1";
-
-/// Queries with their parameters bound, for any backend that can encode our column
-/// types; each backend only chooses the pool that runs them.
-pub struct Bound<DB>(PhantomData<DB>);
-
-impl<DB> Bound<DB>
-where
-    DB: Database,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
-    for<'r> RoomRecord: FromRow<'r, DB::Row>,
-{
-    pub fn insert_room(room: &RoomRecord) -> Query<'static, DB, DB::Arguments> {
-        sqlx::query(INSERT_ROOM)
-            .bind(&room.id)
-            .bind(&room.language)
-            .bind(&room.title)
-            .bind(&room.initial_code)
-            .bind(room.created_at)
-            .bind(room.last_active_at)
-    }
-
-    pub fn list_rooms(
-        after: Option<&RoomCursor>,
-        limit: u32,
-    ) -> QueryAs<'static, DB, RoomRecord, DB::Arguments> {
-        match after {
-            None => sqlx::query_as(LIST_ROOMS_FIRST).bind(i64::from(limit)),
-            Some(cursor) => sqlx::query_as(LIST_ROOMS_AFTER)
-                .bind(cursor.created_at)
-                .bind(cursor.id.clone())
-                .bind(i64::from(limit)),
-        }
-    }
-
-    pub fn insert_change(change: &ChangeRecord) -> Query<'static, DB, DB::Arguments> {
-        sqlx::query(INSERT_CHANGE)
-            .bind(&change.room_id)
-            .bind(change.seq)
-            .bind(&change.hash)
-            .bind(&change.actor)
-            .bind(&change.deps)
-            .bind(&change.bytes)
-            .bind(change.received_at)
-    }
-
-    pub fn insert_snapshot(snapshot: &SnapshotRecord) -> Query<'static, DB, DB::Arguments> {
-        sqlx::query(INSERT_SNAPSHOT)
-            .bind(&snapshot.room_id)
-            .bind(snapshot.covers_seq)
-            .bind(&snapshot.bytes)
-            .bind(snapshot.created_at)
-    }
-
-    pub fn delete_inactive_batch(cutoff: Millis) -> Query<'static, DB, DB::Arguments> {
-        sqlx::query(DELETE_INACTIVE_ROOMS).bind(cutoff).bind(DELETE_BATCH)
-    }
-}
