@@ -11,6 +11,7 @@ pub mod http;
 pub mod ids;
 pub mod languages;
 pub mod pages;
+pub mod protocol;
 pub mod retention;
 pub mod rooms;
 pub mod store;
