@@ -67,6 +67,7 @@ async fn the_retention_job_deletes_expired_rooms(backend: Backend) {
         seq: 1,
         hash: vec![1; 32],
         actor: vec![2; 16],
+        actor_seq: 1,
         deps: Vec::new(),
         bytes: vec![3; 10],
         received_at: expired_at,
@@ -77,6 +78,9 @@ async fn the_retention_job_deletes_expired_rooms(backend: Backend) {
         covers_seq: 1,
         bytes: vec![4; 10],
         created_at: expired_at,
+        code: String::new(),
+        language: "c".to_owned(),
+        title: String::new(),
     };
     store.put_snapshot(&snapshot).await.unwrap();
 

@@ -35,6 +35,7 @@ fn change(room_id: &str, seq: i64) -> ChangeRecord {
         seq,
         hash: vec![seq as u8; 32],
         actor: vec![7; 16],
+        actor_seq: seq,
         deps: if seq > 1 {
             vec![(seq - 1) as u8; 32]
         } else {
@@ -51,6 +52,9 @@ fn snapshot(room_id: &str, covers_seq: i64) -> SnapshotRecord {
         covers_seq,
         bytes: vec![covers_seq as u8; 100],
         created_at: 5_000 + covers_seq,
+        code: format!("print({covers_seq})\n"),
+        language: "python".to_owned(),
+        title: "Snapshot ✓".to_owned(),
     }
 }
 
@@ -149,6 +153,11 @@ async fn the_change_log_is_ordered_and_idempotent(backend: Backend) {
     assert_eq!(store.changes_after(&id, 45, 1000).await.unwrap(), batch[45..]);
     assert_eq!(store.changes_after(&id, 10, 5).await.unwrap(), batch[10..15]);
     assert!(store.changes_after(&id, 50, 10).await.unwrap().is_empty());
+
+    let index = store.change_index(&id).await.unwrap();
+    assert_eq!(index.len(), 50);
+    assert_eq!((index[9].seq, index[9].hash.clone(), index[9].actor_seq), (10, vec![10; 32], 10));
+    assert!(store.change_index("AAAAAAAAAAAAAAAAAAAAAA").await.unwrap().is_empty());
     store.close().await;
 }
 

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use crate::config::{Config, DatabaseUrl};
 
 pub use crate::clock::Millis;
-pub use records::{ChangeRecord, RoomCursor, RoomRecord, SnapshotRecord};
+pub use records::{ChangeIndexRow, ChangeRecord, RoomCursor, RoomRecord, SnapshotRecord};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +99,10 @@ pub trait Store: Send + Sync + 'static {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<ChangeRecord>, StoreError>;
+
+    /// Every change of a room, in sequence order, without its bytes: what a room needs in
+    /// memory to accept new changes.
+    async fn change_index(&self, room_id: &str) -> Result<Vec<ChangeIndexRow>, StoreError>;
 
     /// Stores a snapshot (a saved document covering the log up to `covers_seq`).
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), StoreError>;

@@ -13,9 +13,10 @@ use super::{Backend, ChangeRecord, StoreError};
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Appends a whole batch in one statement: one round trip however many changes.
-const INSERT_CHANGES_UNNEST: &str = "INSERT INTO changes (room_id, seq, hash, actor, deps, bytes, received_at) \
-     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[], $7::bigint[]) \
-     ON CONFLICT DO NOTHING";
+const INSERT_CHANGES_UNNEST: &str =
+    "INSERT INTO changes (room_id, seq, hash, actor, actor_seq, deps, bytes, received_at) \
+     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::bytea[], \
+     $7::bytea[], $8::bigint[]) ON CONFLICT DO NOTHING";
 
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
@@ -39,6 +40,7 @@ impl Dialect for Postgres {
             .bind(changes.iter().map(|c| c.seq).collect::<Vec<_>>())
             .bind(bytes(|c| &c.hash))
             .bind(bytes(|c| &c.actor))
+            .bind(changes.iter().map(|c| c.actor_seq).collect::<Vec<_>>())
             .bind(bytes(|c| &c.deps))
             .bind(bytes(|c| &c.bytes))
             .bind(changes.iter().map(|c| c.received_at).collect::<Vec<_>>());

@@ -40,6 +40,8 @@ pub struct ChangeRecord {
     pub hash: Vec<u8>,
     /// The actor that made the change.
     pub actor: Vec<u8>,
+    /// The change's number among its actor's changes, from 1.
+    pub actor_seq: i64,
     /// Hashes of the changes it depends on, concatenated.
     pub deps: Vec<u8>,
     /// The encoded change.
@@ -53,6 +55,21 @@ pub struct ChangeRecord {
 pub struct SnapshotRecord {
     pub room_id: String,
     pub covers_seq: i64,
+    /// The saved Automerge document.
     pub bytes: Vec<u8>,
     pub created_at: Millis,
+    /// The document's materialised state: code, language and title.
+    pub code: String,
+    pub language: String,
+    pub title: String,
+}
+
+/// What a room's log index needs of each change: enough to recognise duplicates and to
+/// check dependencies and actor sequence numbers, without the change bytes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChangeIndexRow {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub actor: Vec<u8>,
+    pub actor_seq: i64,
 }

@@ -44,14 +44,19 @@ pub const DELETE_INACTIVE_ROOMS: &str =
 /// Rooms deleted per statement by the retention sweep.
 pub const DELETE_BATCH: i64 = 100;
 
-pub const INSERT_CHANGE: &str = "INSERT INTO changes (room_id, seq, hash, actor, deps, bytes, received_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+pub const INSERT_CHANGE: &str = "INSERT INTO changes (room_id, seq, hash, actor, actor_seq, deps, bytes, received_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
 
-pub const CHANGES_AFTER: &str = "SELECT room_id, seq, hash, actor, deps, bytes, received_at \
+pub const CHANGES_AFTER: &str = "SELECT room_id, seq, hash, actor, actor_seq, deps, bytes, received_at \
      FROM changes WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
-pub const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (room_id, covers_seq, bytes, created_at) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (room_id, covers_seq) DO UPDATE SET bytes = excluded.bytes, created_at = excluded.created_at";
+pub const CHANGE_INDEX: &str =
+    "SELECT seq, hash, actor, actor_seq FROM changes WHERE room_id = $1 ORDER BY seq";
 
-pub const LATEST_SNAPSHOT: &str = "SELECT room_id, covers_seq, bytes, created_at FROM snapshots \
-     WHERE room_id = $1 ORDER BY covers_seq DESC LIMIT 1";
+pub const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (room_id, covers_seq, bytes, created_at, code, language, title) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (room_id, covers_seq) DO UPDATE SET bytes = excluded.bytes, created_at = excluded.created_at, \
+     code = excluded.code, language = excluded.language, title = excluded.title";
+
+pub const LATEST_SNAPSHOT: &str = "SELECT room_id, covers_seq, bytes, created_at, code, language, title \
+     FROM snapshots WHERE room_id = $1 ORDER BY covers_seq DESC LIMIT 1";

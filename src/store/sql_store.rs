@@ -8,7 +8,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 
 use super::sql;
 use super::{
-    Backend, ChangeRecord, MigrationReport, Millis, RoomCursor, RoomRecord, SnapshotRecord, Store, StoreError,
+    Backend, ChangeIndexRow, ChangeRecord, MigrationReport, Millis, RoomCursor, RoomRecord, SnapshotRecord, Store, StoreError,
 };
 
 /// What differs between SQLite and PostgreSQL.
@@ -48,6 +48,7 @@ where
     for<'r> RoomRecord: FromRow<'r, DB::Row>,
     for<'r> ChangeRecord: FromRow<'r, DB::Row>,
     for<'r> SnapshotRecord: FromRow<'r, DB::Row>,
+    for<'r> ChangeIndexRow: FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
     fn backend(&self) -> Backend {
@@ -168,12 +169,22 @@ where
             .await?)
     }
 
+    async fn change_index(&self, room_id: &str) -> Result<Vec<ChangeIndexRow>, StoreError> {
+        Ok(sqlx::query_as(sql::CHANGE_INDEX)
+            .bind(room_id.to_owned())
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), StoreError> {
         sqlx::query(sql::INSERT_SNAPSHOT)
             .bind(snapshot.room_id.clone())
             .bind(snapshot.covers_seq)
             .bind(snapshot.bytes.clone())
             .bind(snapshot.created_at)
+            .bind(snapshot.code.clone())
+            .bind(snapshot.language.clone())
+            .bind(snapshot.title.clone())
             .execute(&self.writer)
             .await?;
         Ok(())

@@ -41,6 +41,7 @@ impl Dialect for Sqlite {
                     .bind(change.seq)
                     .bind(&change.hash)
                     .bind(&change.actor)
+                    .bind(change.actor_seq)
                     .bind(&change.deps)
                     .bind(&change.bytes)
                     .bind(change.received_at)
