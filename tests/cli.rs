@@ -85,7 +85,7 @@ async fn migrate_twice_is_a_no_op_on_both_backends() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let db = TestDb::new(backend).await;
         let url = db.url.expose().to_owned();
-        for expected in ["applied 1 new migration", "applied 0 new migration"] {
+        for first in [true, false] {
             let output = pairline(&["migrate"], &[("PAIRLINE_DATABASE_URL", &url)])
                 .output()
                 .await
@@ -96,7 +96,7 @@ async fn migrate_twice_is_a_no_op_on_both_backends() {
                 "{backend:?}: {}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            assert!(stdout.contains(expected), "{backend:?}: {stdout}");
+            assert_eq!(!stdout.contains("applied 0 new migration"), first, "{backend:?}: {stdout}");
         }
     }
 }
