@@ -10,6 +10,7 @@ pub mod config;
 pub mod http;
 pub mod ids;
 pub mod languages;
+pub mod oplog;
 pub mod pages;
 pub mod protocol;
 pub mod retention;

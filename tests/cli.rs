@@ -96,7 +96,11 @@ async fn migrate_twice_is_a_no_op_on_both_backends() {
                 "{backend:?}: {}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            assert_eq!(!stdout.contains("applied 0 new migration"), first, "{backend:?}: {stdout}");
+            assert_eq!(
+                !stdout.contains("applied 0 new migration"),
+                first,
+                "{backend:?}: {stdout}"
+            );
         }
     }
 }

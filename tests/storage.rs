@@ -156,8 +156,17 @@ async fn the_change_log_is_ordered_and_idempotent(backend: Backend) {
 
     let index = store.change_index(&id).await.unwrap();
     assert_eq!(index.len(), 50);
-    assert_eq!((index[9].seq, index[9].hash.clone(), index[9].actor_seq), (10, vec![10; 32], 10));
-    assert!(store.change_index("AAAAAAAAAAAAAAAAAAAAAA").await.unwrap().is_empty());
+    assert_eq!(
+        (index[9].seq, index[9].hash.clone(), index[9].actor_seq),
+        (10, vec![10; 32], 10)
+    );
+    assert!(
+        store
+            .change_index("AAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.close().await;
 }
 

@@ -44,6 +44,44 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// How long a shutdown waits for in-flight requests before it stops waiting.
     pub shutdown_grace: Duration,
+    /// Limits and timings of the collaborative editing engine.
+    pub sync: SyncConfig,
+}
+
+/// Limits and timings of the sync engine (the `sync.*` settings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncConfig {
+    /// Largest WebSocket message a client may send.
+    pub max_message_bytes: usize,
+    /// Most editors in one room.
+    pub max_editors: usize,
+    /// Most observers (read-only participants) in one room.
+    pub max_observers: usize,
+    /// Most changes one connection may have waiting for missing dependencies.
+    pub max_pending_changes: usize,
+    /// How long changes may wait for their dependencies before the connection is closed.
+    pub pending_timeout: Duration,
+    /// Messages per second one connection may send (bursts of twice as many).
+    pub max_messages_per_second: u32,
+    /// Changes between two snapshots of a room's document.
+    pub snapshot_every: u64,
+    /// How long a room with no one in it stays loaded.
+    pub unload_after: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 1024 * 1024,
+            max_editors: 8,
+            max_observers: 24,
+            max_pending_changes: 1000,
+            pending_timeout: Duration::from_secs(10),
+            max_messages_per_second: 100,
+            snapshot_every: 5000,
+            unload_after: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for Config {
@@ -59,6 +97,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             max_request_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -76,6 +115,7 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("sync", &self.sync)
             .finish()
     }
 }

@@ -125,6 +125,78 @@ pub static SETTINGS: &[Setting] = &[
             Ok(())
         },
     },
+    Setting {
+        name: "sync.max_message_bytes",
+        help: "largest WebSocket message a client may send, e.g. 1MiB (default 1MiB)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.max_message_bytes = parse::byte_size_in(v, 4096, 64 << 20)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.max_editors",
+        help: "most editors in one room (default 8)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.max_editors = parse::integer_in(v, 1, 64)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.max_observers",
+        help: "most observers (read-only participants) in one room (default 24)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.max_observers = parse::integer_in(v, 0, 1000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.max_pending_changes",
+        help: "most changes a connection may have waiting for their dependencies (default 1000)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.max_pending_changes = parse::integer_in(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.pending_timeout",
+        help: "how long changes may wait for their dependencies, e.g. 10s (default 10s)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.pending_timeout = parse::duration_in(v, "100ms", "10min")?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.max_messages_per_second",
+        help: "messages per second a connection may send, bursts of twice as many (default 100)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.max_messages_per_second = parse::integer_in(v, 1, 100_000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.snapshot_every",
+        help: "changes between two snapshots of a room's document (default 5000)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.snapshot_every = parse::integer_in(v, 10, 10_000_000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "sync.unload_after",
+        help: "how long an empty room stays loaded, e.g. 60s (default 60s)",
+        secret: false,
+        apply: |c, v| {
+            c.sync.unload_after = parse::duration_in(v, "10ms", "1day")?;
+            Ok(())
+        },
+    },
 ];
 
 pub(super) fn find(name: &str) -> Option<&'static Setting> {

@@ -12,7 +12,11 @@ fn peer(id: u64) -> Peer {
         peer_id: id,
         name: format!("Ada {id} ✓"),
         color: "#1f77b4".to_owned(),
-        role: if id.is_multiple_of(2) { Role::Editor } else { Role::Observer },
+        role: if id.is_multiple_of(2) {
+            Role::Editor
+        } else {
+            Role::Observer
+        },
     }
 }
 

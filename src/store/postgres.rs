@@ -13,8 +13,7 @@ use super::{Backend, ChangeRecord, StoreError};
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Appends a whole batch in one statement: one round trip however many changes.
-const INSERT_CHANGES_UNNEST: &str =
-    "INSERT INTO changes (room_id, seq, hash, actor, actor_seq, deps, bytes, received_at) \
+const INSERT_CHANGES_UNNEST: &str = "INSERT INTO changes (room_id, seq, hash, actor, actor_seq, deps, bytes, received_at) \
      SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::bytea[], \
      $7::bytea[], $8::bigint[]) ON CONFLICT DO NOTHING";
 

@@ -8,7 +8,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 
 use super::sql;
 use super::{
-    Backend, ChangeIndexRow, ChangeRecord, MigrationReport, Millis, RoomCursor, RoomRecord, SnapshotRecord, Store, StoreError,
+    Backend, ChangeIndexRow, ChangeRecord, MigrationReport, Millis, RoomCursor, RoomRecord, SnapshotRecord,
+    Store, StoreError,
 };
 
 /// What differs between SQLite and PostgreSQL.
