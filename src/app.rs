@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::http::observe::Metrics;
+use crate::live::Rooms;
 use crate::store::Store;
 
 /// Shared by every request through axum's `State`; cheap to clone.
@@ -14,6 +15,8 @@ use crate::store::Store;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
+    /// The live rooms: actors, WebSockets, persistence of changes.
+    pub rooms: Rooms,
     pub metrics: Arc<Metrics>,
     pub links: Arc<Links>,
     /// Cancelled when the server begins to shut down: long-lived tasks watch it.

@@ -5,11 +5,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
+pub mod document;
 pub mod http;
 pub mod ids;
 pub mod languages;
+pub mod live;
 pub mod oplog;
 pub mod pages;
 pub mod protocol;
@@ -26,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{AppState, Links};
 use crate::config::Config;
 use crate::http::observe::Metrics;
+use crate::live::Rooms;
 use crate::store::StoreError;
 
 /// Why the server could not start or stopped with an error.
@@ -65,9 +69,11 @@ pub async fn launch(
         stopping.child_token(),
     );
     let grace = config.shutdown_grace;
+    let (rooms, persister) = Rooms::new(store.clone(), config.sync.clone());
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
+        rooms: rooms.clone(),
         metrics: Arc::new(Metrics::default()),
         links: Arc::new(links),
         shutdown: stopping.clone(),
@@ -100,6 +106,10 @@ pub async fn launch(
     if let Some(job) = retention {
         let _ = job.await;
     }
+    // Every room writes its last changes and snapshot before the store closes.
+    rooms.shutdown().await;
+    drop(state);
+    let _ = persister.await;
     store.close().await;
     tracing::info!("shut down");
     Ok(outcome?)

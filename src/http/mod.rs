@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .merge(crate::rooms::api::router())
+        .merge(crate::live::ws::router())
         .merge(crate::pages::router())
         .route("/metrics", get(observe::metrics_page))
         .fallback(fallback)

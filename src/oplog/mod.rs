@@ -36,7 +36,7 @@ pub enum Ingested {
     /// Accepted, followed by any held changes it released, in causal order.
     Accepted(Vec<Accepted>),
     /// Already in the log with this sequence number.
-    Duplicate { seq: u64 },
+    Duplicate { hash: Hash, seq: u64 },
     /// Held until these dependencies (not in the log) arrive.
     Held { missing: Vec<Hash> },
     /// Already held (a re-send while its dependencies are still missing).
@@ -115,7 +115,7 @@ impl OpLog {
     pub fn ingest(&mut self, author: PeerId, bytes: Bytes, now: Millis) -> Result<Ingested, Refused> {
         let meta = change::parse(&bytes)?;
         if let Some(seq) = self.seq_of(&meta.hash) {
-            return Ok(Ingested::Duplicate { seq });
+            return Ok(Ingested::Duplicate { hash: meta.hash, seq });
         }
         if self.held.contains(&meta.hash) {
             return Ok(Ingested::AlreadyHeld);

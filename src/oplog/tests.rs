@@ -42,9 +42,10 @@ fn changes_get_dense_sequence_numbers_and_duplicates_keep_theirs() {
         );
     }
     assert_eq!(log.max_seq(), 3);
+    let hash = change::parse(&changes[1]).unwrap().hash;
     assert_eq!(
         log.ingest(8, changes[1].clone(), 200),
-        Ok(Ingested::Duplicate { seq: 2 })
+        Ok(Ingested::Duplicate { hash, seq: 2 })
     );
     assert_eq!(log.len(), 3);
 }
@@ -172,9 +173,10 @@ fn the_index_rebuilt_from_storage_knows_hashes_and_actor_sequences() {
         .collect();
     let mut log = OpLog::new(&rows, 10);
     assert_eq!(log.max_seq(), 2);
+    let hash = change::parse(&changes[0]).unwrap().hash;
     assert_eq!(
         log.ingest(1, changes[0].clone(), 0),
-        Ok(Ingested::Duplicate { seq: 1 })
+        Ok(Ingested::Duplicate { hash, seq: 1 })
     );
     assert_eq!(accepted_seqs(log.ingest(1, changes[2].clone(), 0)), vec![3]);
     let hashes: Vec<Hash> = changes.iter().map(|c| change::parse(c).unwrap().hash).collect();

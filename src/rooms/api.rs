@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/rooms", get(list_rooms).post(create_room))
         .route("/v1/rooms/{id}", get(get_room).delete(delete_room))
+        .route("/v1/rooms/{id}/document", get(get_document))
 }
 
 /// The body of `POST /v1/rooms`.
@@ -83,11 +84,45 @@ async fn get_room(
     Ok(Json(RoomView::new(&room, &state.links)))
 }
 
+/// The room's document as the server has materialised it from the op log.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentView {
+    /// The last change (sequence number) the state includes.
+    seq: u64,
+    code: String,
+    language: String,
+    title: String,
+}
+
+async fn get_document(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DocumentView>, ApiError> {
+    find_room(&state, &id).await?;
+    let unavailable = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the room is restarting; try again",
+        )
+    };
+    let room = state.rooms.handle(&id).map_err(|_| unavailable())?;
+    let (seq, document) = room.state().await.ok_or_else(unavailable)?;
+    Ok(Json(DocumentView {
+        seq,
+        code: document.code,
+        language: document.language,
+        title: document.title,
+    }))
+}
+
 async fn delete_room(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     if is_room_id(&id) && state.store.delete_room(&id).await? {
+        state.rooms.close(&id);
         tracing::info!(room_id = %id, "room deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -56,6 +56,13 @@ pub enum StoreError {
     DuplicateRoom(String),
 }
 
+impl StoreError {
+    /// Whether the write failed because the room it belongs to no longer exists.
+    pub fn is_missing_room(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(err)) if err.is_foreign_key_violation())
+    }
+}
+
 /// Everything Pairline keeps: rooms, their change logs and their snapshots.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -2,6 +2,8 @@
 //! real server started with `pairline::launch` on a random port.
 #![allow(dead_code)]
 
+pub mod sync;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,262 @@
+//! One participant's WebSocket: the first message must be `Hello`; after joining, frames
+//! are decoded, checked against the rate limit, and handed to the room; a writer task
+//! sends what the room queues, and pings to keep the connection alive.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::Bytes;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::peer::{Outbound, Outbox, OutboxReceiver, outbox};
+use super::{OpenError, RoomHandle, Rooms};
+use crate::config::SyncConfig;
+use crate::oplog::PeerId;
+use crate::protocol::{ClientMessage, ErrorCode, Hello};
+
+/// How long a new connection may take to say `Hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the server pings.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// A connection silent (no message, no pong) for this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts to join a room that is unloading at that very moment.
+const JOIN_ATTEMPTS: usize = 3;
+
+/// Serves one participant of `room_id` until either side closes.
+pub async fn serve(socket: WebSocket, rooms: Rooms, room_id: String) {
+    let config = Arc::new(rooms.config().clone());
+    let (sink, mut stream) = socket.split();
+    let (outbox, receiver) = outbox();
+    let writer_done = CancellationToken::new();
+    let writer = tokio::spawn(write(sink, receiver, outbox.kicked.clone(), writer_done.clone()));
+
+    if let Some((room, peer)) = join(&mut stream, &rooms, &room_id, &outbox, &writer_done).await {
+        read(&mut stream, &room, peer, &outbox, &config, &writer_done).await;
+        room.leave(peer);
+    }
+    drop(outbox);
+    let _ = writer.await;
+}
+
+/// Waits for `Hello` and joins the room; on failure the participant has been told why.
+async fn join(
+    stream: &mut SplitStream<WebSocket>,
+    rooms: &Rooms,
+    room_id: &str,
+    outbox: &Outbox,
+    writer_done: &CancellationToken,
+) -> Option<(RoomHandle, PeerId)> {
+    let first = tokio::select! {
+        first = tokio::time::timeout(HELLO_TIMEOUT, stream.next()) => first,
+        () = writer_done.cancelled() => return None,
+    };
+    let hello = match first {
+        Ok(Some(Ok(Message::Binary(bytes)))) => match ClientMessage::decode(&bytes) {
+            Ok(ClientMessage::Hello(hello)) => hello,
+            Ok(_) => {
+                outbox.fail(ErrorCode::ExpectedHello, "the first message must be Hello");
+                return None;
+            }
+            Err(err) => {
+                outbox.fail(
+                    ErrorCode::MalformedMessage,
+                    format!("the first message does not decode: {err}"),
+                );
+                return None;
+            }
+        },
+        Ok(Some(Ok(Message::Text(_)))) => {
+            outbox.fail(ErrorCode::MalformedMessage, "messages must be binary frames");
+            return None;
+        }
+        Err(_) => {
+            outbox.fail(ErrorCode::ExpectedHello, "no Hello within 10 seconds");
+            return None;
+        }
+        _ => return None,
+    };
+    join_room(rooms, room_id, hello, outbox).await
+}
+
+async fn join_room(
+    rooms: &Rooms,
+    room_id: &str,
+    hello: Hello,
+    outbox: &Outbox,
+) -> Option<(RoomHandle, PeerId)> {
+    let mut last_error = None;
+    for _ in 0..JOIN_ATTEMPTS {
+        let room = match rooms.handle(room_id) {
+            Ok(room) => room,
+            Err(err) => {
+                last_error = Some(err.into());
+                break;
+            }
+        };
+        match room.join(hello.clone(), outbox.clone()).await {
+            Ok(peer) => return Some((room, peer)),
+            Err(err) if err == OpenError::Unloading.into() => last_error = Some(err),
+            Err(err) => {
+                last_error = Some(err);
+                break;
+            }
+        }
+    }
+    if let Some(err) = last_error {
+        outbox.fail(err.code, err.message);
+    }
+    None
+}
+
+/// Reads the participant's messages until it leaves, breaks a rule, or the writer stops.
+async fn read(
+    stream: &mut SplitStream<WebSocket>,
+    room: &RoomHandle,
+    peer: PeerId,
+    outbox: &Outbox,
+    config: &SyncConfig,
+    writer_done: &CancellationToken,
+) {
+    let mut limiter = RateLimiter::new(config.max_messages_per_second);
+    loop {
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
+            () = writer_done.cancelled() => return,
+        };
+        let message = match next {
+            Ok(Some(Ok(message))) => message,
+            Ok(Some(Err(err))) => {
+                if is_too_large(&err) {
+                    outbox.fail(
+                        ErrorCode::MessageTooLarge,
+                        format!("a message was larger than {} bytes", config.max_message_bytes),
+                    );
+                }
+                return;
+            }
+            Ok(None) => return,
+            Err(_) => {
+                outbox.fail(ErrorCode::Internal, "the connection was silent for too long");
+                return;
+            }
+        };
+        let bytes = match message {
+            Message::Binary(bytes) => bytes,
+            Message::Text(_) => {
+                outbox.fail(ErrorCode::MalformedMessage, "messages must be binary frames");
+                return;
+            }
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        if !limiter.allow() {
+            outbox.fail(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {} messages a second; slow down",
+                    config.max_messages_per_second
+                ),
+            );
+            return;
+        }
+        match ClientMessage::decode(&bytes) {
+            Ok(ClientMessage::Changes(changes)) => {
+                room.changes(peer, changes.into_iter().map(Bytes::from).collect());
+            }
+            Ok(ClientMessage::Presence(selections)) => room.presence(peer, selections),
+            Ok(ClientMessage::Hello(_)) => {
+                outbox.fail(ErrorCode::ExpectedHello, "Hello may be sent only once");
+                return;
+            }
+            Err(err) => {
+                outbox.fail(
+                    ErrorCode::MalformedMessage,
+                    format!("a message does not decode: {err}"),
+                );
+                return;
+            }
+        }
+    }
+}
+
+fn is_too_large(err: &axum::Error) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    text.contains("too long") || text.contains("too large") || text.contains("capacity")
+}
+
+/// Sends what the room queues, and pings; ends on a close, when the room drops the
+/// connection, or when every sender is gone.
+async fn write(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut receiver: OutboxReceiver,
+    kicked: CancellationToken,
+    done: CancellationToken,
+) {
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        let outcome = tokio::select! {
+            next = receiver.recv() => match next {
+                Some(Outbound::Frame(frame)) => sink.send(Message::Binary(frame)).await,
+                Some(Outbound::Close { code, reason }) => {
+                    let _ = sink.send(close(code, &reason)).await;
+                    break;
+                }
+                None => {
+                    let _ = sink.send(close(1000, "")).await;
+                    break;
+                }
+            },
+            () = kicked.cancelled() => {
+                let _ = sink.send(close(1008, "too slow to keep up")).await;
+                break;
+            }
+            _ = ping.tick() => sink.send(Message::Ping(Bytes::new())).await,
+        };
+        if outcome.is_err() {
+            break;
+        }
+    }
+    done.cancel();
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// A token bucket: `rate` messages a second, bursts of twice that.
+struct RateLimiter {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimiter {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate: f64::from(rate),
+            tokens: f64::from(rate) * 2.0,
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.rate * 2.0);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}

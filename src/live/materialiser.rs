@@ -1,0 +1,254 @@
+//! The materialiser: off the hot path, each live room keeps an Automerge document that
+//! follows its log in batches (at most one apply per interval, never one per keystroke),
+//! reports the room's state (code, language, title) and writes snapshots, so that running
+//! code, opening the room and replay never need the whole log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::{Automerge, Change};
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::clock::now_millis;
+use crate::document::{self, DocState};
+use crate::store::{SnapshotRecord, Store};
+
+/// Shortest time between two applies in one room.
+const APPLY_INTERVAL: Duration = Duration::from_millis(500);
+/// A room quiet for this long gets a snapshot if it changed since the last one.
+const IDLE_SNAPSHOT_AFTER: Duration = Duration::from_secs(30);
+
+/// What the materialiser reports to its room.
+#[derive(Debug)]
+pub enum Materialised {
+    /// The document's state after applying everything up to `seq`.
+    State { seq: u64, state: DocState },
+    /// A snapshot covering the log up to `covers_seq` is stored.
+    Snapshot { covers_seq: u64, document: Bytes },
+}
+
+enum Command {
+    Apply(Vec<(u64, Bytes)>),
+    /// Apply everything pending now and answer with the state.
+    CurrentState(oneshot::Sender<(u64, DocState)>),
+    /// Apply everything pending, snapshot if anything is new, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The room's handle on its materialiser task.
+#[derive(Clone)]
+pub struct MaterialiserHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+/// Where the materialiser starts: the newest snapshot (if any) and the changes after it.
+pub struct Start {
+    pub room_id: Arc<str>,
+    pub snapshot: Option<(u64, Bytes)>,
+    pub tail: Vec<(u64, Bytes)>,
+    pub snapshot_every: u64,
+}
+
+impl MaterialiserHandle {
+    /// Starts a materialiser that reports to `events`.
+    pub fn spawn(store: Arc<dyn Store>, start: Start, events: mpsc::UnboundedSender<Materialised>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(store, start, rx, events));
+        Self { tx }
+    }
+
+    pub fn apply(&self, entries: Vec<(u64, Bytes)>) {
+        let _ = self.tx.send(Command::Apply(entries));
+    }
+
+    /// The state with everything sent so far applied.
+    pub async fn current_state(&self) -> Option<(u64, DocState)> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::CurrentState(reply)).ok()?;
+        answer.await.ok()
+    }
+
+    /// Applies everything and writes a snapshot if the last one is behind.
+    pub async fn flush(&self) {
+        let (reply, answer) = oneshot::channel();
+        if self.tx.send(Command::Flush(reply)).is_ok() {
+            let _ = answer.await;
+        }
+    }
+}
+
+struct Materialiser {
+    room_id: Arc<str>,
+    store: Arc<dyn Store>,
+    events: mpsc::UnboundedSender<Materialised>,
+    doc: Automerge,
+    applied_seq: u64,
+    snapshot_seq: u64,
+    snapshot_every: u64,
+    pending: Vec<(u64, Bytes)>,
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    start: Start,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Materialised>,
+) {
+    let snapshot_seq = start.snapshot.as_ref().map_or(0, |(seq, _)| *seq);
+    let room_id = start.room_id.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let doc = match &start.snapshot {
+            Some((_, saved)) => document::load(saved).unwrap_or_else(|err| {
+                tracing::error!(room_id = %start.room_id, error = %err, "cannot load the room's snapshot; starting from the log");
+                document::empty()
+            }),
+            None => document::empty(),
+        };
+        apply(&start.room_id, doc, start.tail)
+    })
+    .await;
+    let Ok((doc, applied_seq)) = loaded else {
+        tracing::error!(%room_id, "the materialiser failed to load the room");
+        return;
+    };
+    let mut this = Materialiser {
+        room_id,
+        store,
+        events,
+        doc,
+        applied_seq: applied_seq.max(snapshot_seq),
+        snapshot_seq,
+        snapshot_every: start.snapshot_every,
+        pending: Vec::new(),
+    };
+    this.report();
+
+    let mut last_apply = Instant::now();
+    let mut last_change = Instant::now();
+    loop {
+        let apply_at = last_apply + APPLY_INTERVAL;
+        let idle_at = last_change + IDLE_SNAPSHOT_AFTER;
+        let command = tokio::select! {
+            command = commands.recv() => command,
+            () = tokio::time::sleep_until(apply_at), if !this.pending.is_empty() => {
+                this.catch_up().await;
+                last_apply = Instant::now();
+                continue;
+            }
+            () = tokio::time::sleep_until(idle_at), if this.applied_seq > this.snapshot_seq => {
+                this.snapshot().await;
+                continue;
+            }
+        };
+        match command {
+            None => break,
+            Some(Command::Apply(entries)) => {
+                this.pending.extend(entries);
+                last_change = Instant::now();
+            }
+            Some(Command::CurrentState(reply)) => {
+                this.catch_up().await;
+                let _ = reply.send((this.applied_seq, document::read_state(&this.doc)));
+            }
+            Some(Command::Flush(reply)) => {
+                this.catch_up().await;
+                if this.applied_seq > this.snapshot_seq {
+                    this.snapshot().await;
+                }
+                let _ = reply.send(());
+            }
+        }
+    }
+}
+
+impl Materialiser {
+    /// Applies every pending change in one batch, off the async threads.
+    async fn catch_up(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let doc = std::mem::replace(&mut self.doc, document::empty());
+        let room_id = self.room_id.clone();
+        match tokio::task::spawn_blocking(move || apply(&room_id, doc, pending)).await {
+            Ok((doc, seq)) => {
+                self.doc = doc;
+                self.applied_seq = self.applied_seq.max(seq);
+            }
+            Err(err) => tracing::error!(room_id = %self.room_id, error = %err, "applying changes panicked"),
+        }
+        self.report();
+        if self.applied_seq - self.snapshot_seq >= self.snapshot_every {
+            self.snapshot().await;
+        }
+    }
+
+    fn report(&self) {
+        let _ = self.events.send(Materialised::State {
+            seq: self.applied_seq,
+            state: document::read_state(&self.doc),
+        });
+    }
+
+    /// Saves the document and stores it as the room's newest snapshot.
+    async fn snapshot(&mut self) {
+        let doc = std::mem::replace(&mut self.doc, document::empty());
+        let Ok((doc, saved, state)) = tokio::task::spawn_blocking(move || {
+            let saved = doc.save();
+            let state = document::read_state(&doc);
+            (doc, saved, state)
+        })
+        .await
+        else {
+            tracing::error!(room_id = %self.room_id, "saving a snapshot panicked");
+            return;
+        };
+        self.doc = doc;
+        let covers_seq = self.applied_seq;
+        let record = SnapshotRecord {
+            room_id: self.room_id.to_string(),
+            covers_seq: covers_seq as i64,
+            bytes: saved,
+            created_at: now_millis(),
+            code: state.code,
+            language: state.language,
+            title: state.title,
+        };
+        match self.store.put_snapshot(&record).await {
+            Ok(()) => {
+                self.snapshot_seq = covers_seq;
+                tracing::debug!(room_id = %self.room_id, covers_seq, bytes = record.bytes.len(), "snapshot written");
+                let _ = self.events.send(Materialised::Snapshot {
+                    covers_seq,
+                    document: Bytes::from(record.bytes),
+                });
+            }
+            Err(err) => {
+                tracing::warn!(room_id = %self.room_id, error = %err, "cannot write a snapshot; will retry later")
+            }
+        }
+    }
+}
+
+/// Applies `entries` (in sequence order) to `doc` in one batch; a batch that fails is
+/// retried change by change so that one bad change cannot stop the room's state.
+fn apply(room_id: &str, mut doc: Automerge, entries: Vec<(u64, Bytes)>) -> (Automerge, u64) {
+    let last_seq = entries.last().map_or(0, |(seq, _)| *seq);
+    let changes: Vec<(u64, Change)> = entries
+        .iter()
+        .filter_map(|(seq, bytes)| Change::try_from(&bytes[..]).ok().map(|change| (*seq, change)))
+        .collect();
+    if doc
+        .apply_changes(changes.iter().map(|(_, change)| change.clone()))
+        .is_err()
+    {
+        for (seq, change) in changes {
+            if let Err(err) = doc.apply_changes([change]) {
+                tracing::error!(room_id, seq, error = %err, "a change does not apply; the room's state skips it");
+            }
+        }
+    }
+    (doc, last_seq)
+}

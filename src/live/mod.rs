@@ -1,0 +1,232 @@
+//! Live rooms: the registry of room actors (loaded on demand, unloaded when empty), the
+//! WebSocket endpoint participants connect to, and the group-commit persister and
+//! materialisers behind them. The protocol is docs/protocol.md.
+
+mod connection;
+mod materialiser;
+mod peer;
+mod persister;
+mod room;
+pub mod ws;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::SyncConfig;
+use crate::document::DocState;
+use crate::oplog::PeerId;
+use crate::protocol::{ErrorCode, Hello, Selection};
+use crate::store::Store;
+use peer::Outbox;
+use persister::Persister;
+use room::RoomCommand;
+
+/// Why a room could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("no such room")]
+    NotFound,
+    #[error("the room could not be loaded from the database")]
+    Store,
+    #[error("the room is unloading")]
+    Unloading,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+/// Why a participant could not join, as the protocol's `Error` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl JoinError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<OpenError> for JoinError {
+    fn from(err: OpenError) -> Self {
+        let code = match err {
+            OpenError::NotFound => ErrorCode::RoomNotFound,
+            OpenError::Store => ErrorCode::Internal,
+            OpenError::Unloading | OpenError::ShuttingDown => ErrorCode::ServerShuttingDown,
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+/// Every live room of this server.
+#[derive(Clone)]
+pub struct Rooms {
+    inner: Arc<RoomsInner>,
+}
+
+struct RoomsInner {
+    store: Arc<dyn Store>,
+    config: Arc<SyncConfig>,
+    rooms: Mutex<HashMap<Arc<str>, Slot>>,
+    next_generation: AtomicU64,
+    persister: Mutex<Option<Persister>>,
+    stopping: CancellationToken,
+    tasks: TaskTracker,
+    this: Weak<RoomsInner>,
+}
+
+struct Slot {
+    generation: u64,
+    tx: mpsc::UnboundedSender<RoomCommand>,
+}
+
+/// A way to talk to one room's actor.
+#[derive(Clone)]
+pub struct RoomHandle {
+    tx: mpsc::UnboundedSender<RoomCommand>,
+}
+
+impl Rooms {
+    /// The registry, and the persister task to await after [`Rooms::shutdown`].
+    pub fn new(store: Arc<dyn Store>, config: SyncConfig) -> (Self, JoinHandle<()>) {
+        let (persister, persister_task) = Persister::spawn(store.clone());
+        let inner = Arc::new_cyclic(|this| RoomsInner {
+            store,
+            config: Arc::new(config),
+            rooms: Mutex::new(HashMap::new()),
+            next_generation: AtomicU64::new(1),
+            persister: Mutex::new(Some(persister)),
+            stopping: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            this: this.clone(),
+        });
+        (Self { inner }, persister_task)
+    }
+
+    pub fn config(&self) -> &SyncConfig {
+        &self.inner.config
+    }
+
+    /// The room's actor, started (and the room loaded) if it is not running.
+    pub fn handle(&self, room_id: &str) -> Result<RoomHandle, OpenError> {
+        if self.inner.stopping.is_cancelled() {
+            return Err(OpenError::ShuttingDown);
+        }
+        let mut rooms = self.inner.rooms.lock().expect("the room registry lock");
+        if let Some(slot) = rooms.get(room_id)
+            && !slot.tx.is_closed()
+        {
+            return Ok(RoomHandle { tx: slot.tx.clone() });
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id: Arc<str> = Arc::from(room_id);
+        let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
+        let registry = self
+            .inner
+            .this
+            .upgrade()
+            .expect("the registry is alive while used");
+        self.inner
+            .tasks
+            .spawn(room::run(registry, id.clone(), generation, rx));
+        rooms.insert(
+            id,
+            Slot {
+                generation,
+                tx: tx.clone(),
+            },
+        );
+        Ok(RoomHandle { tx })
+    }
+
+    /// Stops a deleted room's actor, if it runs: its participants are told and disconnected.
+    pub fn close(&self, room_id: &str) {
+        let rooms = self.inner.rooms.lock().expect("the room registry lock");
+        if let Some(slot) = rooms.get(room_id) {
+            let _ = slot.tx.send(RoomCommand::Close);
+        }
+    }
+
+    /// How many rooms are loaded.
+    pub fn loaded(&self) -> usize {
+        self.inner.rooms.lock().expect("the room registry lock").len()
+    }
+
+    /// Disconnects everyone, waits for every room to write its changes and snapshot, and
+    /// stops the persister.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.cancel();
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
+        self.inner.persister.lock().expect("the persister lock").take();
+    }
+}
+
+impl RoomsInner {
+    fn persister(&self) -> Persister {
+        self.persister
+            .lock()
+            .expect("the persister lock")
+            .clone()
+            .expect("rooms start only before shutdown")
+    }
+
+    /// Removes a room's entry if it is still the one of actor `generation`.
+    fn forget(&self, room_id: &str, generation: u64) {
+        let mut rooms = self.rooms.lock().expect("the room registry lock");
+        if rooms
+            .get(room_id)
+            .is_some_and(|slot| slot.generation == generation)
+        {
+            rooms.remove(room_id);
+        }
+    }
+}
+
+impl RoomHandle {
+    /// Waits until the room is loaded; fails if it does not exist.
+    pub async fn probe(&self) -> Result<(), OpenError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(RoomCommand::Probe(reply))
+            .map_err(|_| OpenError::Unloading)?;
+        answer.await.unwrap_or(Err(OpenError::Unloading))
+    }
+
+    async fn join(&self, hello: Hello, outbox: Outbox) -> Result<PeerId, JoinError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(RoomCommand::Join { hello, outbox, reply })
+            .map_err(|_| JoinError::from(OpenError::Unloading))?;
+        answer.await.unwrap_or(Err(JoinError::from(OpenError::Unloading)))
+    }
+
+    fn changes(&self, peer: PeerId, changes: Vec<Bytes>) {
+        let _ = self.tx.send(RoomCommand::Changes { peer, changes });
+    }
+
+    fn presence(&self, peer: PeerId, selections: Vec<Selection>) {
+        let _ = self.tx.send(RoomCommand::Presence { peer, selections });
+    }
+
+    fn leave(&self, peer: PeerId) {
+        let _ = self.tx.send(RoomCommand::Leave { peer });
+    }
+
+    /// The room's materialised state with every accepted change applied: (seq, state).
+    pub async fn state(&self) -> Option<(u64, DocState)> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(RoomCommand::State(reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+}
