@@ -3,29 +3,9 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::Duration;
-
+use common::process::{ServerProcess, pairline};
 use common::{Backend, TestDb};
 use reqwest::StatusCode;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_pairline");
-
-/// The binary with a clean environment (no stray PAIRLINE_* settings) plus `vars`.
-fn pairline(args: &[&str], vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (key, value) in vars {
-        command.env(key, value);
-    }
-    command.kill_on_drop(true);
-    command
-}
 
 #[tokio::test]
 async fn help_explains_serve_and_migrate() {
@@ -105,70 +85,9 @@ async fn migrate_twice_is_a_no_op_on_both_backends() {
     }
 }
 
-/// A server process started on a random port, and its log.
-struct Process {
-    child: Child,
-    log: Lines<BufReader<ChildStderr>>,
-    base: String,
-}
-
-impl Process {
-    async fn start(args: &[&str], db: &TestDb) -> Self {
-        let dir = db.dir.path().to_str().unwrap();
-        let mut child = pairline(
-            args,
-            &[
-                ("PAIRLINE_LISTEN", "127.0.0.1:0"),
-                ("PAIRLINE_DATA_DIR", dir),
-                ("PAIRLINE_DATABASE_URL", db.url.expose()),
-            ],
-        )
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
-        let line = wait_for_line(&mut log, "listening on http://").await;
-        let from = line.find("http://").unwrap();
-        let base = line[from..].split_whitespace().next().unwrap().to_owned();
-        Self { child, log, base }
-    }
-
-    /// Sends `signal` and waits for a clean exit, returning what the log said meanwhile.
-    async fn stop_with(mut self, signal: &str) -> String {
-        let pid = self.child.id().unwrap().to_string();
-        let sent = Command::new("kill").args([signal, &pid]).status().await.unwrap();
-        assert!(sent.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("the server exits after the signal")
-            .unwrap();
-        assert!(status.success(), "exit status {status}");
-        let mut rest = String::new();
-        while let Ok(Some(line)) = self.log.next_line().await {
-            rest.push_str(&line);
-            rest.push('\n');
-        }
-        rest
-    }
-}
-
-async fn wait_for_line(log: &mut Lines<BufReader<ChildStderr>>, needle: &str) -> String {
-    let wait = async {
-        while let Some(line) = log.next_line().await.unwrap() {
-            if line.contains(needle) {
-                return line;
-            }
-        }
-        panic!("the server exited before logging {needle:?}");
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait)
-        .await
-        .expect("the server starts")
-}
-
 async fn stops_gracefully_and_keeps_data(backend: Backend, args: &[&str], signal: &str) {
     let db = TestDb::new(backend).await;
-    let server = Process::start(args, &db).await;
+    let server = ServerProcess::start(args, &db, "127.0.0.1:0").await;
     let client = reqwest::Client::new();
     let created = client
         .post(format!("{}/v1/rooms", server.base))
@@ -182,7 +101,7 @@ async fn stops_gracefully_and_keeps_data(backend: Backend, args: &[&str], signal
     let log = server.stop_with(signal).await;
     assert!(log.contains("shut down"), "{log}");
 
-    let server = Process::start(&["serve"], &db).await;
+    let server = ServerProcess::start(&["serve"], &db, "127.0.0.1:0").await;
     let url = format!("{}/v1/rooms/{}", server.base, room["roomId"].as_str().unwrap());
     let fetched: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
     assert_eq!(fetched["title"], "survives");

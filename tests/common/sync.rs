@@ -80,18 +80,19 @@ pub async fn drive(mut client: SyncClient, edits: usize, seed: u64) -> SyncClien
 /// Waits until every client's changes are acknowledged, then until each has every change
 /// the server has, and checks that all texts equal the server's materialised document.
 pub async fn assert_converged(server: &TestServer, room: &Value, clients: &mut [SyncClient]) -> String {
+    assert_converged_at(&server.base, room, clients).await
+}
+
+/// [`assert_converged`] against the server at `base` (e.g. a separate process).
+pub async fn assert_converged_at(base: &str, room: &Value, clients: &mut [SyncClient]) -> String {
     for client in clients.iter_mut() {
         client
             .until(SETTLE, "acknowledgements", |c| c.unacknowledged() == 0)
             .await
             .expect("every change is acknowledged");
     }
-    let (_, document) = server
-        .get(&format!(
-            "/v1/rooms/{}/document",
-            room["roomId"].as_str().unwrap()
-        ))
-        .await;
+    let url = format!("{base}/v1/rooms/{}/document", room["roomId"].as_str().unwrap());
+    let document: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     let seq = document["seq"].as_u64().unwrap();
     let code = document["code"].as_str().unwrap().to_owned();
     for client in clients.iter_mut() {
