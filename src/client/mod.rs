@@ -88,8 +88,10 @@ pub struct SyncClient {
     watermark: Watermark,
     /// Own changes not yet acknowledged, oldest first.
     pending: Vec<(Hash, Bytes)>,
-    /// Whether changes from others are applied (load generators may only relay).
+    /// Whether changes from others are applied once this client has edited (load
+    /// generators only relay them; the catch-up before the first edit is always applied).
     apply_remote: bool,
+    edited: bool,
     sink: Option<SplitSink<Socket, Message>>,
     stream: Option<SplitStream<Socket>>,
     pub peer_id: Option<u64>,
@@ -108,6 +110,7 @@ impl SyncClient {
             watermark: Watermark::default(),
             pending: Vec::new(),
             apply_remote: true,
+            edited: false,
             sink: None,
             stream: None,
             peer_id: None,
@@ -117,7 +120,8 @@ impl SyncClient {
         }
     }
 
-    /// Keeps received changes out of the document (for load generation).
+    /// Keeps changes received after the first local edit out of the document (for load
+    /// generation: the relay is measured, not Automerge).
     pub fn relay_only(mut self) -> Self {
         self.apply_remote = false;
         self
@@ -211,6 +215,7 @@ impl SyncClient {
         tx.splice_text(&code, pos, delete as isize, insert)
             .map_err(|err| ClientError::Apply(err.to_string()))?;
         tx.commit();
+        self.edited = true;
         let change = self.doc.get_last_local_change().expect("just committed");
         let (hash, bytes) = (change.hash().0, Bytes::copy_from_slice(change.raw_bytes()));
         self.pending.push((hash, bytes.clone()));
@@ -288,7 +293,7 @@ impl SyncClient {
                     seen.push((seq, change.hash().0));
                     parsed.push(change);
                 }
-                if self.apply_remote {
+                if self.apply_remote || !self.edited {
                     self.doc
                         .apply_changes(parsed)
                         .map_err(|err| ClientError::Apply(err.to_string()))?;
@@ -345,7 +350,7 @@ impl SyncClient {
         }
         self.watermark.durable(welcome.durable_seq);
         if let Some(snapshot) = &welcome.snapshot {
-            if self.apply_remote || self.is_empty() {
+            if self.apply_remote || !self.edited {
                 self.doc
                     .load_incremental(&snapshot.document)
                     .map_err(|err| ClientError::Apply(err.to_string()))?;

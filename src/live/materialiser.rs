@@ -19,6 +19,9 @@ use crate::store::{SnapshotRecord, Store};
 const APPLY_INTERVAL: Duration = Duration::from_millis(500);
 /// A room quiet for this long gets a snapshot if it changed since the last one.
 const IDLE_SNAPSHOT_AFTER: Duration = Duration::from_secs(30);
+/// Shortest time between two snapshots made because enough changes came in: a burst
+/// (a paste, an upload of offline edits) must not become a stream of document saves.
+const MIN_SNAPSHOT_GAP: Duration = Duration::from_secs(10);
 
 /// What the materialiser reports to its room.
 #[derive(Debug)]
@@ -88,6 +91,7 @@ struct Materialiser {
     snapshot_seq: u64,
     snapshot_every: u64,
     pending: Vec<(u64, Bytes)>,
+    last_snapshot_at: Instant,
 }
 
 async fn run(
@@ -106,10 +110,12 @@ async fn run(
             }),
             None => document::empty(),
         };
-        apply(&start.room_id, doc, start.tail)
+        let (doc, seq) = apply(&start.room_id, doc, start.tail);
+        let state = document::read_state(&doc);
+        (doc, seq, state)
     })
     .await;
-    let Ok((doc, applied_seq)) = loaded else {
+    let Ok((doc, applied_seq, state)) = loaded else {
         tracing::error!(%room_id, "the materialiser failed to load the room");
         return;
     };
@@ -122,8 +128,9 @@ async fn run(
         snapshot_seq,
         snapshot_every: start.snapshot_every,
         pending: Vec::new(),
+        last_snapshot_at: Instant::now(),
     };
-    this.report();
+    this.report(state);
 
     let mut last_apply = Instant::now();
     let mut last_change = Instant::now();
@@ -150,7 +157,16 @@ async fn run(
             }
             Some(Command::CurrentState(reply)) => {
                 this.catch_up().await;
-                let _ = reply.send((this.applied_seq, document::read_state(&this.doc)));
+                let doc = std::mem::replace(&mut this.doc, document::empty());
+                if let Ok((doc, state)) = tokio::task::spawn_blocking(move || {
+                    let state = document::read_state(&doc);
+                    (doc, state)
+                })
+                .await
+                {
+                    this.doc = doc;
+                    let _ = reply.send((this.applied_seq, state));
+                }
             }
             Some(Command::Flush(reply)) => {
                 this.catch_up().await;
@@ -172,28 +188,37 @@ impl Materialiser {
         let pending = std::mem::take(&mut self.pending);
         let doc = std::mem::replace(&mut self.doc, document::empty());
         let room_id = self.room_id.clone();
-        match tokio::task::spawn_blocking(move || apply(&room_id, doc, pending)).await {
-            Ok((doc, seq)) => {
+        let applied = tokio::task::spawn_blocking(move || {
+            let (doc, seq) = apply(&room_id, doc, pending);
+            let state = document::read_state(&doc);
+            (doc, seq, state)
+        })
+        .await;
+        match applied {
+            Ok((doc, seq, state)) => {
                 self.doc = doc;
                 self.applied_seq = self.applied_seq.max(seq);
+                self.report(state);
             }
             Err(err) => tracing::error!(room_id = %self.room_id, error = %err, "applying changes panicked"),
         }
-        self.report();
-        if self.applied_seq - self.snapshot_seq >= self.snapshot_every {
+        if self.applied_seq - self.snapshot_seq >= self.snapshot_every
+            && self.last_snapshot_at.elapsed() >= MIN_SNAPSHOT_GAP
+        {
             self.snapshot().await;
         }
     }
 
-    fn report(&self) {
+    fn report(&self, state: DocState) {
         let _ = self.events.send(Materialised::State {
             seq: self.applied_seq,
-            state: document::read_state(&self.doc),
+            state,
         });
     }
 
     /// Saves the document and stores it as the room's newest snapshot.
     async fn snapshot(&mut self) {
+        self.last_snapshot_at = Instant::now();
         let doc = std::mem::replace(&mut self.doc, document::empty());
         let Ok((doc, saved, state)) = tokio::task::spawn_blocking(move || {
             let saved = doc.save();

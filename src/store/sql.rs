@@ -44,9 +44,6 @@ pub const DELETE_INACTIVE_ROOMS: &str =
 /// Rooms deleted per statement by the retention sweep.
 pub const DELETE_BATCH: i64 = 100;
 
-pub const INSERT_CHANGE: &str = "INSERT INTO changes (room_id, seq, hash, actor, actor_seq, deps, bytes, received_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
-
 pub const CHANGES_AFTER: &str = "SELECT room_id, seq, hash, actor, actor_seq, deps, bytes, received_at \
      FROM changes WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 

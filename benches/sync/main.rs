@@ -1,0 +1,69 @@
+//! `scripts/bench sync`: the sync engine driven over real WebSockets by this process (the
+//! load generator) against the release server in its own process:
+//! - keystroke-to-peer latency with many rooms of typing clients, and the server's CPU;
+//! - the same latency in a room whose document holds the 259,778-edit trace, beside an
+//!   empty room;
+//! - the whole trace pushed by one client as fast as it goes: changes/s made durable;
+//! - a fresh client opening the trace room: time to the first text and to an editable
+//!   document (headless; the browser's figures come from the browser benchmark);
+//! - memory per idle room and per connection.
+
+#[path = "../support/mod.rs"]
+mod support;
+mod trace;
+mod typing;
+
+use clap::Parser;
+use support::{BenchDb, ServerProcess, machine_summary};
+
+#[derive(Debug, Parser)]
+#[command(about = "Sync engine latency, throughput and memory")]
+pub struct Args {
+    /// The pairline binary to benchmark (a release build).
+    #[arg(long)]
+    binary: String,
+    /// sqlite, postgres or all.
+    #[arg(long, default_value = "all")]
+    backend: String,
+    /// Rooms typed in at once.
+    #[arg(long, default_value_t = 500)]
+    rooms: usize,
+    /// Clients per room.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Keystrokes per second per client.
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Seconds of typing per latency phase.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// The editing trace (see ../shared/traces/README.md).
+    #[arg(long, default_value = "../shared/traces/automerge-paper.json")]
+    trace: String,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let backends: Vec<&str> = match args.backend.as_str() {
+        "all" => vec!["sqlite", "postgres"],
+        one @ ("sqlite" | "postgres") => vec![one],
+        other => panic!("unknown backend {other:?}: use sqlite, postgres or all"),
+    };
+    let edits = trace::load(&args.trace);
+    println!("# Sync engine benchmark\n\n{}\n", machine_summary());
+    for backend in backends {
+        println!("## {backend}\n");
+        let db = BenchDb::new(backend).await;
+        let server = ServerProcess::start(&args.binary, &db).await;
+        typing::many_rooms(&args, &server).await;
+        let trace_room = trace::push(&server, &edits).await;
+        typing::trace_room_beside_empty_room(&args, &server, &trace_room).await;
+        trace::open_fresh(&trace_room).await;
+        server.stop().await;
+        db.drop().await;
+    }
+}
