@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::SyncConfig;
 use crate::document::DocState;
 use crate::oplog::PeerId;
-use crate::protocol::{ErrorCode, Hello, Selection};
+use crate::protocol::{ErrorCode, Hello, Preview, Selection};
 use crate::store::Store;
 use peer::Outbox;
 use persister::Persister;
@@ -221,6 +221,13 @@ impl RoomHandle {
 
     fn leave(&self, peer: PeerId) {
         let _ = self.tx.send(RoomCommand::Leave { peer });
+    }
+
+    /// The room's state as last materialised (at most a moment behind), without waiting.
+    pub async fn preview(&self) -> Option<Preview> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(RoomCommand::Preview(reply)).ok()?;
+        answer.await.ok()
     }
 
     /// The room's materialised state with every accepted change applied: (seq, state).

@@ -67,6 +67,10 @@ struct RoomPage {
     language_name: &'static str,
     share_url: String,
     ws_url: String,
+    /// The code as the server last materialised it, shown until the editor has loaded.
+    code: String,
+    /// The room's current language (the document's, which anyone in the room may change).
+    language: String,
 }
 
 #[derive(Template)]
@@ -201,8 +205,20 @@ async fn room(State(state): State<AppState>, Path(id): Path<String>) -> Result<H
         .await
         .map_err(|err| PageError::internal(&state.links, err))?
         .ok_or_else(missing)?;
-    let language_name = languages::find(&room.language).map_or("Unknown language", |language| language.name);
+    // The live room's materialised state: the page shows the current text at once, however
+    // long the room's history. A room that cannot be opened just now shows its starter.
+    let preview = match state.rooms.handle(&room.id) {
+        Ok(live) => live.preview().await,
+        Err(_) => None,
+    };
+    let (code, language) = match preview {
+        Some(preview) if preview.seq > 0 => (preview.code, preview.language),
+        _ => (room.initial_code.clone(), room.language.clone()),
+    };
+    let language_name = languages::find(&language).map_or("Unknown language", |language| language.name);
     let page = RoomPage {
+        code,
+        language,
         layout: Layout::new(&state.links),
         share_url: state.links.room_page(&room.id).into(),
         ws_url: state.links.room_socket(&room.id).into(),

@@ -51,6 +51,8 @@ pub enum RoomCommand {
         peer: PeerId,
     },
     State(oneshot::Sender<Option<(u64, DocState)>>),
+    /// The state as last materialised, at once (what a page shows before the editor loads).
+    Preview(oneshot::Sender<Preview>),
     /// The room was deleted: disconnect everyone and stop.
     Close,
 }
@@ -142,7 +144,8 @@ fn refuse_all(inbox: &mut mpsc::UnboundedReceiver<RoomCommand>, err: OpenError) 
             RoomCommand::State(reply) => {
                 let _ = reply.send(None);
             }
-            RoomCommand::Changes { .. }
+            RoomCommand::Preview(_)
+            | RoomCommand::Changes { .. }
             | RoomCommand::Presence { .. }
             | RoomCommand::Leave { .. }
             | RoomCommand::Close => {}
@@ -163,6 +166,9 @@ impl Room {
             RoomCommand::Presence { peer, selections } => self.presence(peer, selections),
             RoomCommand::Leave { peer } => self.remove_peer(peer),
             RoomCommand::Close => unreachable!("handled by the actor loop"),
+            RoomCommand::Preview(reply) => {
+                let _ = reply.send(self.preview.clone());
+            }
             RoomCommand::State(reply) => {
                 // The materialiser may need a moment to catch up: never make the room wait.
                 let materialiser = self.materialiser.clone();
