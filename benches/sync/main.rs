@@ -16,6 +16,9 @@ mod typing;
 use clap::Parser;
 use support::{BenchDb, ServerProcess, machine_summary};
 
+/// The server's default `sync.snapshot_every`.
+const SNAPSHOT_EVERY: u64 = 5000;
+
 #[derive(Debug, Parser)]
 #[command(about = "Sync engine latency, throughput and memory")]
 pub struct Args {
@@ -61,6 +64,7 @@ async fn main() {
         let server = ServerProcess::start(&args.binary, &db).await;
         typing::many_rooms(&args, &server).await;
         let trace_room = trace::push(&server, &edits).await;
+        trace::wait_for_snapshot(&trace_room, SNAPSHOT_EVERY).await;
         typing::trace_room_beside_empty_room(&args, &server, &trace_room).await;
         trace::open_fresh(&trace_room).await;
         server.stop().await;

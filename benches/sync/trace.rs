@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use pairline::client::{Event, Identity, SyncClient};
-use pairline::protocol::{ClientMessage, Hello, Role, ServerMessage, VERSION};
+use pairline::protocol::{ClientMessage, Hello, Role, ServerMessage, VERSION, Welcome};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -157,9 +157,40 @@ pub async fn open_fresh(room: &Value) {
     );
 }
 
+/// Waits until the room's newest snapshot covers all but the last few changes (what a
+/// fresh client is sent), as the server does on its own after a burst; prints how long.
+pub async fn wait_for_snapshot(room: &Value, snapshot_every: u64) {
+    let url = room["wsUrl"].as_str().unwrap();
+    let started = Instant::now();
+    loop {
+        let welcome = welcome(url).await;
+        let covers = welcome.snapshot.as_ref().map_or(0, |s| s.covers_seq);
+        if welcome.max_seq - covers < snapshot_every {
+            println!(
+                "The server's snapshot covering the trace (up to change {covers} of {}) was stored {:.1} s after the last acknowledgement.\n",
+                welcome.max_seq,
+                started.elapsed().as_secs_f64()
+            );
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no snapshot after two minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Milliseconds from opening the WebSocket to a decoded `Welcome` with the room's text.
 async fn time_to_preview(url: &str) -> f64 {
     let started = Instant::now();
+    let welcome = welcome(url).await;
+    assert!(!welcome.preview.code.is_empty(), "the preview holds the text");
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Connects as a fresh observer and returns the server's `Welcome`.
+async fn welcome(url: &str) -> Welcome {
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
     let hello = ClientMessage::Hello(Hello {
         version: VERSION,
@@ -174,8 +205,7 @@ async fn time_to_preview(url: &str) -> f64 {
         if let Message::Binary(bytes) = message
             && let Ok(ServerMessage::Welcome(welcome)) = ServerMessage::decode(&bytes)
         {
-            assert!(!welcome.preview.code.is_empty(), "the preview holds the text");
-            return started.elapsed().as_secs_f64() * 1000.0;
+            return welcome;
         }
     }
     panic!("no Welcome");

@@ -137,6 +137,7 @@ async fn run(
     loop {
         let apply_at = last_apply + APPLY_INTERVAL;
         let idle_at = last_change + IDLE_SNAPSHOT_AFTER;
+        let throttled_until = this.last_snapshot_at + MIN_SNAPSHOT_GAP;
         let command = tokio::select! {
             command = commands.recv() => command,
             () = tokio::time::sleep_until(apply_at), if !this.pending.is_empty() => {
@@ -146,6 +147,16 @@ async fn run(
             }
             () = tokio::time::sleep_until(idle_at), if this.applied_seq > this.snapshot_seq => {
                 this.snapshot().await;
+                continue;
+            }
+            // A snapshot held back by MIN_SNAPSHOT_GAP is written as soon as the gap is over,
+            // so the log's tail after the newest snapshot stays short after a burst.
+            () = tokio::time::sleep_until(throttled_until), if this.snapshot_due() => {
+                this.catch_up().await;
+                if this.snapshot_due() {
+                    this.snapshot().await;
+                }
+                last_apply = Instant::now();
                 continue;
             }
         };
@@ -202,11 +213,14 @@ impl Materialiser {
             }
             Err(err) => tracing::error!(room_id = %self.room_id, error = %err, "applying changes panicked"),
         }
-        if self.applied_seq - self.snapshot_seq >= self.snapshot_every
-            && self.last_snapshot_at.elapsed() >= MIN_SNAPSHOT_GAP
-        {
+        if self.snapshot_due() && self.last_snapshot_at.elapsed() >= MIN_SNAPSHOT_GAP {
             self.snapshot().await;
         }
+    }
+
+    /// Enough changes since the newest snapshot to write another.
+    fn snapshot_due(&self) -> bool {
+        self.applied_seq - self.snapshot_seq >= self.snapshot_every
     }
 
     fn report(&self, state: DocState) {
