@@ -7,7 +7,10 @@ use pairline::languages::LANGUAGES;
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 
-on_both_backends!(the_form_creates_a_room_and_opens_it);
+on_both_backends!(
+    the_form_creates_a_room_and_opens_it,
+    the_room_page_shows_the_code_as_edited_not_the_starter
+);
 
 async fn page(server: &TestServer, path: &str) -> (StatusCode, String, String) {
     let response = server.client.get(server.url(path)).send().await.unwrap();
@@ -150,4 +153,29 @@ async fn assets_are_embedded_with_cache_headers() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     server.stop().await;
+}
+
+async fn the_room_page_shows_the_code_as_edited_not_the_starter(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = TestServer::start(&db).await;
+    let room = server.create_room("python", "edited").await;
+    let mut client = common::sync::connected(&room, "writer").await;
+    client.edit(0, 0, "# <b>edited</b> by writer\n").await.unwrap();
+    let path = format!("/r/{}", room["roomId"].as_str().unwrap());
+
+    // The page shows what the room's materialiser has applied, a moment after the edit.
+    let deadline = std::time::Instant::now() + common::sync::SETTLE;
+    loop {
+        let (status, _, html) = page(&server, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        if html.contains("# &#60;b&#62;edited&#60;/b&#62; by writer") {
+            break;
+        }
+        assert!(!html.contains("<b>edited"), "the code is escaped");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never showed the edit"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
