@@ -24,6 +24,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A connection silent (no message, no pong) for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// At most this many queued frames are written before one flush.
+const MAX_FRAMES_PER_FLUSH: usize = 64;
 /// Attempts to join a room that is unloading at that very moment.
 const JOIN_ATTEMPTS: usize = 3;
 
@@ -201,7 +203,14 @@ async fn write(
     loop {
         let outcome = tokio::select! {
             next = receiver.recv() => match next {
-                Some(Outbound::Frame(frame)) => sink.send(Message::Binary(frame)).await,
+                Some(Outbound::Frame(frame)) => match write_queued(&mut sink, &mut receiver, frame).await {
+                    Ok(None) => Ok(()),
+                    Ok(Some(last)) => {
+                        let _ = sink.send(last).await;
+                        break;
+                    }
+                    Err(err) => Err(err),
+                },
                 Some(Outbound::Close { code, reason }) => {
                     let _ = sink.send(close(code, &reason)).await;
                     break;
@@ -222,6 +231,29 @@ async fn write(
         }
     }
     done.cancel();
+}
+
+/// Writes `first` and every frame already queued behind it with one flush (one system
+/// call for a burst). Returns the close frame to send last if one was queued.
+async fn write_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    receiver: &mut OutboxReceiver,
+    first: Bytes,
+) -> Result<Option<Message>, axum::Error> {
+    sink.feed(Message::Binary(first)).await?;
+    let mut last = None;
+    for _ in 0..MAX_FRAMES_PER_FLUSH {
+        match receiver.try_recv() {
+            Some(Outbound::Frame(frame)) => sink.feed(Message::Binary(frame)).await?,
+            Some(Outbound::Close { code, reason }) => {
+                last = Some(close(code, &reason));
+                break;
+            }
+            None => break,
+        }
+    }
+    sink.flush().await?;
+    Ok(last)
 }
 
 fn close(code: u16, reason: &str) -> Message {

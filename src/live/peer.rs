@@ -89,6 +89,15 @@ impl OutboxReceiver {
         }
         Some(next)
     }
+
+    /// The next thing to do if one is already queued.
+    pub fn try_recv(&mut self) -> Option<Outbound> {
+        let next = self.rx.try_recv().ok()?;
+        if let Outbound::Frame(frame) = &next {
+            self.queued.fetch_sub(frame.len(), Ordering::Relaxed);
+        }
+        Some(next)
+    }
 }
 
 /// What a room keeps about one participant.
