@@ -117,6 +117,13 @@ async fn a_reconnecting_client_gets_only_what_it_lacks(backend: Backend) {
     let mut clients = [writer, reader];
     assert_converged(&server, &room, &mut clients).await;
     let [writer, mut reader] = clients;
+    // Once the room is quiet the server tells everyone how far the log is durable, so the
+    // reader's watermark reaches the writer's last change.
+    let newest = writer.watermark().synced();
+    reader
+        .until(SETTLE, "the durable notice", |c| c.watermark().synced() >= newest)
+        .await
+        .expect("the reader hears that everything is durable");
     reader.disconnect();
     let writer = drive(writer, 5, 2).await;
     let mut settled = [writer];

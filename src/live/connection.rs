@@ -148,6 +148,13 @@ async fn read(
             }
         };
         let bytes = match message {
+            Message::Binary(bytes) if bytes.len() > config.max_message_bytes => {
+                outbox.fail(
+                    ErrorCode::MessageTooLarge,
+                    format!("a message was larger than {} bytes", config.max_message_bytes),
+                );
+                return;
+            }
             Message::Binary(bytes) => bytes,
             Message::Text(_) => {
                 outbox.fail(ErrorCode::MalformedMessage, "messages must be binary frames");

@@ -25,11 +25,14 @@ async fn upgrade(
     }
     let room = state.rooms.handle(&room_id).map_err(open_error)?;
     room.probe().await.map_err(open_error)?;
-    let limit = state.rooms.config().max_message_bytes;
+    // The transport reads messages up to twice the limit, so that the connection can refuse
+    // a somewhat oversized one with a clean close after reading it whole; beyond that the
+    // transport gives up mid-message (the error still reaches the client, the close may not).
+    let transport_limit = state.rooms.config().max_message_bytes.saturating_mul(2);
     let rooms = state.rooms.clone();
     Ok(upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
+        .max_message_size(transport_limit)
+        .max_frame_size(transport_limit)
         .on_failed_upgrade(|err| tracing::debug!(error = %err, "a WebSocket upgrade failed"))
         .on_upgrade(move |socket| super::connection::serve(socket, rooms, room_id))
         .into_response())

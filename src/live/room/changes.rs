@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use super::Room;
 use crate::clock::now_millis;
@@ -118,6 +119,7 @@ impl Room {
                 )
             })
         };
+        self.relayed_at = Instant::now();
         // The usual case, one author: encode once for everyone.
         let shared = single_author.then(|| encode(None)).flatten();
         let mut slow = Vec::new();

@@ -87,6 +87,8 @@ pub(super) async fn load(
         durable_tx,
         materialiser,
         empty_since: Some(tokio::time::Instant::now()),
+        durable_told: durable_seq,
+        relayed_at: tokio::time::Instant::now(),
     };
     if room.log.is_empty() {
         let state = DocState {

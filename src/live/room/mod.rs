@@ -27,6 +27,8 @@ use crate::protocol::{ErrorCode, Hello, Preview, Selection, ServerMessage};
 
 /// How often the room checks its timers (held changes, idleness).
 const TICK: Duration = Duration::from_millis(250);
+/// How long a room must be quiet before participants are told how far the log is durable.
+const DURABLE_NOTICE_AFTER: Duration = Duration::from_millis(500);
 /// How long a stopping room waits for its last changes to be written.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 
@@ -75,6 +77,10 @@ struct Room {
     durable_tx: mpsc::UnboundedSender<u64>,
     materialiser: MaterialiserHandle,
     empty_since: Option<Instant>,
+    /// The newest `durable_seq` every participant has been told.
+    durable_told: u64,
+    /// When changes were last relayed.
+    relayed_at: Instant,
 }
 
 /// Runs a room from loading to unloading. `generation` identifies this actor in the
@@ -114,6 +120,7 @@ pub(super) async fn run(
             Some(event) = events_rx.recv() => room.materialised(event),
             _ = tick.tick() => {
                 room.expire_held();
+                room.tell_durable_when_quiet();
                 if room.idle_for_long_enough() {
                     break;
                 }
@@ -285,6 +292,20 @@ impl Room {
                     self.config.pending_timeout
                 ),
             );
+        }
+    }
+
+    /// Once the room has been quiet for a moment, tells everyone how far the log is durable
+    /// (an `Ack` with no changes), so that their watermark reaches the newest change and a
+    /// reconnecting client is not sent again what it already has.
+    fn tell_durable_when_quiet(&mut self) {
+        if self.durable_seq > self.durable_told && self.relayed_at.elapsed() >= DURABLE_NOTICE_AFTER {
+            self.durable_told = self.durable_seq;
+            let notice = ServerMessage::Ack {
+                durable_seq: self.durable_seq,
+                acked: Vec::new(),
+            };
+            self.broadcast_from(load::SERVER_PEER, &notice);
         }
     }
 
