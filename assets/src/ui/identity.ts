@@ -104,7 +104,7 @@ function identityForm(start: Identity): { form: HTMLFormElement; nameInput: HTML
   const nameInput = element("input", "");
   nameInput.type = "text";
   nameInput.name = "name";
-  nameInput.autocomplete = "nickname";
+  nameInput.setAttribute("autocomplete", "nickname");
   nameInput.required = true;
   nameInput.value = start.name;
   nameInput.setAttribute("aria-describedby", "pl-identity-message");
