@@ -126,16 +126,7 @@ impl ServerProcess {
 
     /// CPU time (user + system) the server has used so far, in seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks: f64 = fields
-            .get(11..13)
-            .map_or(0.0, |t| t.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-        ticks / clock_ticks_per_second()
+        process_cpu_seconds(&self.pid.to_string())
     }
 
     /// Resident memory of the server, in KiB.
@@ -187,4 +178,18 @@ pub fn machine_summary() -> String {
         "Machine: {model}, {cores} cores, {memory_gib:.0} GiB RAM, Linux {}",
         kernel.trim()
     )
+}
+
+/// CPU time (user + system) used so far by process `pid` ("self" for this one), in seconds.
+pub fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = fields
+        .get(11..13)
+        .map_or(0.0, |t| t.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    ticks / clock_ticks_per_second()
 }

@@ -11,7 +11,7 @@ use pairline::protocol::Hash;
 use serde_json::{Value, json};
 
 use crate::Args;
-use crate::support::ServerProcess;
+use crate::support::{ServerProcess, process_cpu_seconds};
 
 /// Connections opened at once while setting up.
 const CONNECT_CONCURRENCY: usize = 64;
@@ -56,10 +56,9 @@ pub async fn many_rooms(args: &Args, server: &ServerProcess) {
         "### {} rooms x {} clients x {} keystrokes/s, {} s\n",
         args.rooms, args.clients, args.rate, args.seconds
     );
-    let cpu = server.cpu_seconds();
+    let cpu = CpuMeter::start(server);
     let tallies = type_for(clients, args.rate, Duration::from_secs(args.seconds)).await;
-    let cpu = cpu_percent(server, cpu, args.seconds);
-    print_latency_table(&[("many rooms", &tallies)], cpu);
+    print_latency_table(&[("many rooms", &tallies)], cpu.stop(server));
     println!(
         "\nServer memory: {:.0} KiB per loaded room (beyond its connections), {:.0} KiB per connection \
          (RSS {} MiB before, {} MiB with {} connections).\n",
@@ -89,13 +88,15 @@ pub async fn trace_room_beside_empty_room(args: &Args, server: &ServerProcess, t
         loaded.as_secs_f64()
     );
     let seconds = Duration::from_secs(args.seconds);
-    let cpu = server.cpu_seconds();
+    let cpu = CpuMeter::start(server);
     let (in_trace, in_empty) = tokio::join!(
         type_for(trace_clients, args.rate, seconds),
         type_for(empty_clients, args.rate, seconds),
     );
-    let cpu = cpu_percent(server, cpu, args.seconds);
-    print_latency_table(&[("trace room", &in_trace), ("empty room", &in_empty)], cpu);
+    print_latency_table(
+        &[("trace room", &in_trace), ("empty room", &in_empty)],
+        cpu.stop(server),
+    );
     println!();
 }
 
@@ -138,8 +139,35 @@ async fn connect_all(targets: Vec<(Value, usize)>) -> Vec<SyncClient> {
 }
 
 /// The server's CPU use since `before` (its CPU seconds then) over `seconds`, in percent.
-fn cpu_percent(server: &ServerProcess, before: f64, seconds: u64) -> f64 {
-    (server.cpu_seconds() - before) / seconds as f64 * 100.0
+/// CPU used by the server and by this load generator over a phase.
+struct CpuMeter {
+    started: Instant,
+    server: f64,
+    generator: f64,
+}
+
+/// CPU shares over a phase, in percent of one core.
+struct CpuUse {
+    server: f64,
+    generator: f64,
+}
+
+impl CpuMeter {
+    fn start(server: &ServerProcess) -> Self {
+        Self {
+            started: Instant::now(),
+            server: server.cpu_seconds(),
+            generator: process_cpu_seconds("self"),
+        }
+    }
+
+    fn stop(self, server: &ServerProcess) -> CpuUse {
+        let seconds = self.started.elapsed().as_secs_f64();
+        CpuUse {
+            server: (server.cpu_seconds() - self.server) / seconds * 100.0,
+            generator: (process_cpu_seconds("self") - self.generator) / seconds * 100.0,
+        }
+    }
 }
 
 /// Every client types for `duration`; returns what each saw.
@@ -193,11 +221,11 @@ async fn type_in(mut client: SyncClient, rate: f64, until: Instant, seed: u64) -
     tally
 }
 
-fn print_latency_table(groups: &[(&str, &Vec<Tally>)], cpu: f64) {
+fn print_latency_table(groups: &[(&str, &Vec<Tally>)], cpu: CpuUse) {
     println!(
-        "| room | keystrokes | deliveries | peer p50 ms | peer p99 ms | peer max ms | ack p50 ms | ack p99 ms | errors | server CPU |"
+        "| room | keystrokes | deliveries | peer p50 ms | peer p99 ms | peer max ms | ack p50 ms | ack p99 ms | errors | server CPU | load generator CPU |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (name, tallies) in groups {
         let sent: HashMap<Hash, Instant> = tallies.iter().flat_map(|t| t.sent.iter().copied()).collect();
         let mut peer = Histogram::<u64>::new(3).unwrap();
@@ -218,7 +246,7 @@ fn print_latency_table(groups: &[(&str, &Vec<Tally>)], cpu: f64) {
         }
         let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         println!(
-            "| {name} | {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {cpu:.0}% |",
+            "| {name} | {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {:.0}% | {:.0}% |",
             sent.len(),
             peer.len(),
             ms(&peer, 0.5),
@@ -227,6 +255,8 @@ fn print_latency_table(groups: &[(&str, &Vec<Tally>)], cpu: f64) {
             ms(&ack, 0.5),
             ms(&ack, 0.99),
             tallies.iter().map(|t| t.errors).sum::<u64>(),
+            cpu.server,
+            cpu.generator,
         );
     }
 }
