@@ -8,10 +8,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Entry points handed to esbuild; each produces one file in the output directory.
-const ENTRIES: &[&str] = &["src/main.ts", "src/app.css"];
-/// Files served as they are.
-const VERBATIM: &[&str] = &["src/favicon.svg"];
+/// Entry points handed to esbuild; each produces one file in the output directory
+/// (`worker=` names the sync worker's bundle `worker.js`, beside `main.js`).
+const ENTRIES: &[&str] = &["src/main.ts", "src/app.css", "worker=src/sync/worker.ts"];
+/// Files served as they are: the icon, and the Automerge wasm the sync worker loads.
+const VERBATIM: &[&str] = &[
+    "src/favicon.svg",
+    "node_modules/@automerge/automerge/dist/automerge.wasm",
+];
 
 fn main() {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
@@ -43,6 +47,7 @@ fn main() {
         .args(ENTRIES)
         .args([
             "--bundle",
+            "--format=esm",
             "--minify",
             "--sourcemap=external",
             "--target=es2020,chrome100,firefox100,safari15",
