@@ -37,7 +37,8 @@ const post = (message: FromWorker) => (self as unknown as Worker).postMessage(me
 
 let cfg: Start;
 let store: RoomStore;
-const doc = new Document();
+/** Created once the wasm is loaded. */
+let doc: Document;
 let watermark = new Watermark();
 /** Own changes not yet acknowledged, in the order they were made (hash → bytes, IDB key). */
 const unacked = new Map<string, { bytes: Uint8Array; key: Promise<number | null> }>();
@@ -64,7 +65,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       start(message).catch((err) => fail(`The editor could not start: ${err instanceof Error ? err.message : err}`));
       break;
     case "edit":
-      localEdit(ChangeSet.fromJSON(message.changes), message.seen);
+      if (ready) localEdit(ChangeSet.fromJSON(message.changes), message.seen);
       break;
     case "language":
       if (ready && cfg.role === "editor") commitLocal(doc.setLanguage(message.id));
@@ -82,6 +83,7 @@ self.addEventListener("online", reconnectNow);
 async function start(message: Start): Promise<void> {
   cfg = message;
   await A.initializeWasm(cfg.wasmUrl);
+  doc = new Document();
   store = await RoomStore.open(cfg.roomId);
   const stored = await store.load();
   doc.loadStored(stored.parts, stored.unacked.map((u) => u.bytes));

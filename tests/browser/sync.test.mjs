@@ -1,0 +1,131 @@
+// The browser client against the real server in real Chromium: live typing with
+// cursors, language switches, a server restart under editing, and a reload while the
+// server is down. Each test starts its own server (fresh data directory, SQLite).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { badge, openRoom, storedUnacked, text, typeAtEnd, waitText } from "./pages.mjs";
+import { Server, launchChromium, waitFor } from "./support.mjs";
+
+let browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Runs `body` with a fresh server, cleaning up whatever happens. */
+async function withServer(body) {
+  const server = new Server();
+  await server.start();
+  try {
+    await body(server);
+  } catch (err) {
+    console.error(`server log:\n${server.log}`);
+    throw err;
+  } finally {
+    await server.cleanup();
+  }
+}
+
+test("typing in one page shows in the other, with the typist's cursor label", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "print('hi')\n" });
+    const alice = await openRoom(browser, room, { name: "Alice" });
+    const bob = await openRoom(browser, room, { name: "Bob", color: "#1f77b4" });
+    assert.equal(await text(bob.page), "print('hi')\n");
+
+    await typeAtEnd(alice.page, "x = 42  # from Alice");
+    await waitText(bob.page, "Alice's line in Bob's editor", (t) => t.includes("x = 42  # from Alice"));
+    await bob.page.locator(".cm-editor").getByText("Alice", { exact: true }).waitFor({ timeout: 15_000 });
+
+    await typeAtEnd(bob.page, "\ny = 1");
+    await waitText(alice.page, "Bob's line in Alice's editor", (t) => t.endsWith("\ny = 1"));
+    assert.equal(await text(alice.page), await text(bob.page));
+    await alice.context.close();
+    await bob.context.close();
+  }));
+
+test("a language switch in one page switches the other's picker and highlighting", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "" });
+    const alice = await openRoom(browser, room, { name: "Alice" });
+    const bob = await openRoom(browser, room, { name: "Bob" });
+    await typeAtEnd(alice.page, "func main() {}");
+    await waitText(bob.page, "the Go code", (t) => t === "func main() {}");
+    const funcToken = bob.page.locator(".cm-content span", { hasText: /^func$/ });
+    assert.equal(await funcToken.count(), 0, "func is not highlighted as Python");
+
+    await alice.page.locator('[data-testid="language-picker"]').selectOption("go");
+    await waitFor("Bob's picker to say go", async () =>
+      (await bob.page.locator('[data-testid="language-picker"]').inputValue()) === "go",
+    );
+    await funcToken.first().waitFor({ timeout: 15_000 });
+    await alice.context.close();
+    await bob.context.close();
+  }));
+
+test("both pages keep editing while the server is down and converge after it returns", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "start\n" });
+    const alice = await openRoom(browser, room, { name: "Alice" });
+    const bob = await openRoom(browser, room, { name: "Bob" });
+
+    await server.stop();
+    for (const page of [alice.page, bob.page]) {
+      await waitFor("the badge to show the lost connection", async () =>
+        ["reconnecting", "offline"].includes((await badge(page)).state),
+      );
+    }
+    await typeAtEnd(alice.page, "alice offline\n");
+    await typeAtEnd(bob.page, "bob offline\n");
+    for (const page of [alice.page, bob.page]) {
+      const shown = await waitFor("unsynced edits on the badge", async () => {
+        const b = await badge(page);
+        return ["reconnecting", "offline"].includes(b.state) && b.unsynced > 0 ? b : null;
+      });
+      assert.ok(shown.unsynced > 0);
+    }
+
+    await server.start();
+    const converged = await waitFor(
+      "both pages to converge",
+      async () => {
+        const [a, b] = [await text(alice.page), await text(bob.page)];
+        return a === b && a.includes("alice offline\n") && a.includes("bob offline\n") ? a : null;
+      },
+      { timeout: 60_000 },
+    );
+    assert.ok(converged.startsWith("start\n"));
+    for (const page of [alice.page, bob.page]) {
+      await waitFor("everything acknowledged", async () => {
+        const b = await badge(page);
+        return b.state === "live" && b.unsynced === 0;
+      }, { timeout: 30_000 });
+    }
+    await alice.context.close();
+    await bob.context.close();
+  }));
+
+test("a page reloaded while the server is down keeps its unsynced edits, which reach the others later", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "base\n" });
+    const alice = await openRoom(browser, room, { name: "Alice", offlineCache: true });
+    const bob = await openRoom(browser, room, { name: "Bob" });
+
+    await server.stop();
+    await typeAtEnd(alice.page, "kept across a reload");
+    await waitFor("the edits stored in IndexedDB", async () => (await storedUnacked(alice.page)) > 0);
+
+    await alice.page.reload();
+    await alice.page.locator('#editor[data-ready="true"] .cm-content').waitFor({ timeout: 30_000 });
+    assert.ok((await text(alice.page)).includes("kept across a reload"), "the edits survive the reload");
+    await waitFor("the badge to count the unsynced edits", async () => (await badge(alice.page)).unsynced > 0);
+
+    await server.start();
+    await waitText(bob.page, "Alice's offline edits at Bob", (t) => t.includes("kept across a reload"), 60_000);
+    await waitFor("Alice's edits acknowledged", async () => (await storedUnacked(alice.page)) === 0, { timeout: 30_000 });
+    await alice.context.close();
+    await bob.context.close();
+  }));
