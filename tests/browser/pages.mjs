@@ -26,7 +26,7 @@ export async function openRoom(browser, room, { name, color = "#d62728", observe
  */
 async function serveFromCacheWhenDown(context) {
   const cache = new Map();
-  await context.route("**/*", async (route) => {
+  await context.route((url) => url.protocol.startsWith("http"), async (route) => {
     const url = route.request().url();
     try {
       const response = await route.fetch();
