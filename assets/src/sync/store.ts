@@ -97,7 +97,7 @@ export class RoomStore {
   }
 
   /** Forgets acknowledged own changes and stores the watermark. */
-  acknowledge(keys: number[], syncedSeq: number): Promise<void> {
+  acknowledge(keys: number[], syncedSeq: number): Promise<void | null> {
     return this.write(["unacked", "marks"], (tx) => {
       for (const key of keys) tx.objectStore("unacked").delete(key);
       tx.objectStore("marks").put(syncedSeq, this.room);
@@ -105,7 +105,7 @@ export class RoomStore {
   }
 
   /** Replaces the snapshot and every chunk with one saved document. */
-  compact(saved: Uint8Array, syncedSeq: number): Promise<void> {
+  compact(saved: Uint8Array, syncedSeq: number): Promise<void | null> {
     this.chunkCount = 0;
     return this.write(["snapshots", "chunks", "marks"], async (tx) => {
       tx.objectStore("snapshots").put(saved, this.room);
