@@ -29,6 +29,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   const badge = document.getElementById("connection");
   const peopleSlot = document.getElementById("participants");
   const pickerSlot = document.getElementById("language-picker");
+  const notice = document.getElementById("room-notice");
 
   const roomId = container.dataset.roomId ?? "";
   const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
@@ -64,8 +65,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
       },
       status: (next) => {
         status = next;
-        if (badge) renderConnectionState(badge, toConnectionState(next));
-        if (badge && next.message) badge.title = next.message;
+        showStatus();
       },
     },
   );
@@ -95,6 +95,24 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
     drawCursors();
   }
 
+  /** Shows the status on the badge, counting down to the next reconnection attempt. */
+  let retryAt = 0;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  function showStatus(): void {
+    if (!badge || !status) return;
+    const current = status;
+    clearInterval(ticker);
+    retryAt = Date.now() + (current.retryInMs ?? 0);
+    const render = () => renderConnectionState(badge, toConnectionState(current, retryAt - Date.now()));
+    render();
+    if (current.kind === "reconnecting") ticker = setInterval(render, 1000);
+    badge.title = current.message ?? "";
+    if (notice) {
+      notice.hidden = !current.stopped;
+      notice.textContent = current.stopped ? (current.message ?? "") : "";
+    }
+  }
+
   function switchLanguage(id: string, local: boolean): void {
     if (id === language) return;
     language = id;
@@ -119,17 +137,16 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
     for (const c of cursors) {
       const peer = byId.get(c.peerId);
       if (!peer || c.ranges.length === 0) continue;
-      remote.push({ peerId: String(peer.peerId), name: peer.name, color: peer.color, selections: c.ranges });
+      remote.push({ peerId: peer.peerId, name: peer.name, color: peer.color, selections: c.ranges });
     }
     editor.view.dispatch({ effects: setRemoteCursors.of(remote) });
   }
 }
 
-function toConnectionState(status: Status): ConnectionState {
-  return {
-    kind: status.kind,
-    unsynced: status.unsynced,
-    attempt: status.attempt,
-    retryInMs: status.retryInMs,
-  };
+function toConnectionState(status: Status, retryInMs: number): ConnectionState {
+  const unsynced = status.unsynced;
+  if (status.kind === "reconnecting") {
+    return { kind: "reconnecting", attempt: status.attempt ?? 1, retryInMs: Math.max(0, retryInMs), unsynced };
+  }
+  return { kind: status.kind, unsynced };
 }

@@ -203,7 +203,8 @@ async function openTraceRoom(browser, room, expectedLength) {
   for (let i = 0; i < OPENS; i++) {
     const context = await browser.newContext();
     await context.addInitScript(() => {
-      localStorage.setItem("pairline.identity", JSON.stringify({ name: "Bench", color: "#2ca02c" }));
+      localStorage.setItem("pairline.name", "Bench");
+      localStorage.setItem("pairline.color", "#2ca02c");
     });
     const page = await context.newPage();
     await page.goto(room.editorUrl);

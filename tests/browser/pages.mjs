@@ -3,18 +3,29 @@
 import { waitFor } from "./support.mjs";
 
 /** Opens `room` in a new context of its own (own storage) as `name`. */
-export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false } = {}) {
+/** With `askName`, the name is typed into the first-visit prompt instead of remembered. */
+export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false, askName = false } = {}) {
   const context = await browser.newContext();
-  await context.addInitScript(
-    ([n, c]) => {
-      if (!localStorage.getItem("pairline.identity")) localStorage.setItem("pairline.identity", JSON.stringify({ name: n, color: c }));
-    },
-    [name, color],
-  );
+  if (!askName) {
+    await context.addInitScript(
+      ([n, c]) => {
+        if (!localStorage.getItem("pairline.name")) {
+          localStorage.setItem("pairline.name", n);
+          localStorage.setItem("pairline.color", c);
+        }
+      },
+      [name, color],
+    );
+  }
   if (offlineCache) await serveFromCacheWhenDown(context);
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
   await page.goto(`${room.editorUrl}${observe ? "?observe=1" : ""}`);
+  if (askName) {
+    const dialog = page.locator("dialog[open]");
+    await dialog.locator('input[name="name"]').fill(name);
+    await dialog.getByRole("button", { name: "Join" }).click();
+  }
   await waitReady(page);
   return { context, page };
 }

@@ -32,9 +32,10 @@ async function withServer(body) {
 test("typing in one page shows in the other, with the typist's cursor label", () =>
   withServer(async (server) => {
     const room = await server.createRoom({ language: "python", template: "print('hi')\n" });
-    const alice = await openRoom(browser, room, { name: "Alice" });
+    const alice = await openRoom(browser, room, { name: "Alice", askName: true });
     const bob = await openRoom(browser, room, { name: "Bob", color: "#1f77b4" });
     assert.equal(await text(bob.page), "print('hi')\n");
+    assert.equal(await alice.page.evaluate(() => localStorage.getItem("pairline.name")), "Alice", "the name is remembered");
 
     await typeAtEnd(alice.page, "x = 42  # from Alice");
     await waitText(bob.page, "Alice's line in Bob's editor", (t) => t.includes("x = 42  # from Alice"));
@@ -78,8 +79,8 @@ test("both pages keep editing while the server is down and converge after it ret
         ["reconnecting", "offline"].includes((await badge(page)).state),
       );
     }
-    await typeAtEnd(alice.page, "alice offline\n");
-    await typeAtEnd(bob.page, "bob offline\n");
+    await typeAtEnd(alice.page, " alice offline");
+    await typeAtEnd(bob.page, " bob offline");
     for (const page of [alice.page, bob.page]) {
       const shown = await waitFor("unsynced edits on the badge", async () => {
         const b = await badge(page);
@@ -93,7 +94,7 @@ test("both pages keep editing while the server is down and converge after it ret
       "both pages to converge",
       async () => {
         const [a, b] = [await text(alice.page), await text(bob.page)];
-        return a === b && a.includes("alice offline\n") && a.includes("bob offline\n") ? a : null;
+        return a === b && a.includes(" alice offline") && a.includes(" bob offline") ? a : null;
       },
       { timeout: 60_000 },
     );
