@@ -21,7 +21,7 @@ const TRACE = process.env.PAIRLINE_TRACE ?? join(ROOT, "../shared/traces/automer
 const FRAME_BYTES = 900 * 1024;
 const REMOTE_CHANGES = 20;
 const OPENS = 3;
-/** `automerge` skips opening the trace room in a page. */
+/** `automerge` skips opening the trace room in a page; `room` does only that. */
 const ONLY = process.argv[2];
 
 const A = requireAsset("@automerge/automerge/next");
@@ -207,20 +207,34 @@ async function openTraceRoom(browser, room, expectedLength) {
       localStorage.setItem("pairline.color", "#2ca02c");
     });
     const page = await context.newPage();
-    await page.goto(room.editorUrl);
-    await waitFor("the editor to be editable", () => page.evaluate(() => performance.getEntriesByName("pairline:editable").length > 0), { timeout: 120_000, interval: 50 });
+    const problems = [];
+    page.on("pageerror", (err) => problems.push(String(err)));
+    page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
+    const html = await (await page.goto(room.editorUrl)).text();
+    const previewLength = unescapeHtml(html.match(/<pre class="code-preview">([\s\S]*?)<\/pre>/)?.[1] ?? "").length;
+    await waitFor("the editor to be editable", () => page.evaluate(() => performance.getEntriesByName("pairline:editable").length > 0), { timeout: 120_000, interval: 50 }).catch(async (err) => {
+      const status = await page.evaluate(() => JSON.stringify(window.pairline?.status()));
+      throw new Error(`${err.message}; status ${status}; ${problems.join("; ")}`);
+    });
     const timing = await page.evaluate(() => ({
       paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
       loaded: performance.getEntriesByName("pairline:document-loaded")[0]?.startTime ?? NaN,
       editable: performance.getEntriesByName("pairline:editable")[0]?.startTime ?? NaN,
-      previewLength: document.querySelector(".code-preview")?.textContent?.length ?? 0,
     }));
     const editorLength = await page.evaluate(() => window.pairline?.text().length ?? -1);
     if (editorLength !== expectedLength) throw new Error(`the editor holds ${editorLength} characters, expected ${expectedLength}`);
-    results.push(timing);
+    results.push({ ...timing, previewLength });
     await context.close();
   }
   return results;
+}
+
+function unescapeHtml(html) {
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return html.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (all, entity) => {
+    if (entity[0] !== "#") return named[entity.toLowerCase()] ?? all;
+    return String.fromCodePoint(entity[1].toLowerCase() === "x" ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+  });
 }
 
 function chromiumVersion() {
@@ -251,7 +265,7 @@ async function main() {
     };
     site = await servePage(files);
     browser = await launchChromium();
-    const automerge = await automergeInChromium(browser, site, [
+    const automerge = ONLY === "room" ? [] : await automergeInChromium(browser, site, [
       ["10k edits", "doc-10k"],
       [`${trace.changes.toLocaleString("en")} edits`, "doc-full"],
     ]);

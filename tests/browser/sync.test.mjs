@@ -15,6 +15,14 @@ after(async () => {
   await browser?.close();
 });
 
+function unescapeHtml(html) {
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return html.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (all, entity) => {
+    if (entity[0] !== "#") return named[entity.toLowerCase()] ?? all;
+    return String.fromCodePoint(entity[1].toLowerCase() === "x" ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+  });
+}
+
 /** Runs `body` with a fresh server, cleaning up whatever happens. */
 async function withServer(body) {
   const server = new Server();
@@ -46,6 +54,54 @@ test("typing in one page shows in the other, with the typist's cursor label", ()
     assert.equal(await text(alice.page), await text(bob.page));
     await alice.context.close();
     await bob.context.close();
+  }));
+
+test("two people typing at the same spot at once lose and misplace nothing; emoji stay aligned with the server", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "[]\n" });
+    const alice = await openRoom(browser, room, { name: "Alice" });
+    const bob = await openRoom(browser, room, { name: "Bob" });
+    for (const { page } of [alice, bob]) {
+      await page.locator(".cm-content").click();
+      await page.keyboard.press("Control+Home");
+      await page.keyboard.press("ArrowRight"); // between the brackets
+    }
+    await Promise.all([alice.page.keyboard.type("aaaa🌍aaaa"), bob.page.keyboard.type("bbbb🎉bbbb")]);
+    const both = await waitFor("both pages to agree", async () => {
+      const [a, b] = [await text(alice.page), await text(bob.page)];
+      return a === b && a.length === "[]\n".length + 20 ? a : null;
+    });
+    const inside = both.slice(1, both.indexOf("]"));
+    assert.equal([...inside].filter((c) => c === "a").length, 8, both);
+    assert.equal([...inside].filter((c) => c === "b").length, 8, both);
+    assert.ok(inside.includes("🌍") && inside.includes("🎉"), both);
+    // Each typist's characters stay in the order typed.
+    assert.equal(inside.replace(/[b🎉]/gu, ""), "aaaa🌍aaaa", both);
+    assert.equal(inside.replace(/[a🌍]/gu, ""), "bbbb🎉bbbb", both);
+    // The server materialises the same text (UTF-16 positions on both sides).
+    await waitFor("the server's copy of the text", async () => {
+      const html = await (await fetch(room.editorUrl)).text();
+      const code = html.match(/<pre class="code-preview">([\s\S]*?)<\/pre>/)?.[1];
+      return code !== undefined && unescapeHtml(code) === both;
+    });
+    await alice.context.close();
+    await bob.context.close();
+  }));
+
+test("an observer sees edits live but cannot edit", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "x = 1\n" });
+    const alice = await openRoom(browser, room, { name: "Alice" });
+    const olive = await openRoom(browser, room, { name: "Olive", observe: true });
+    assert.equal(await olive.page.locator(".cm-content").getAttribute("contenteditable"), "false");
+    assert.ok(await olive.page.locator('[data-testid="language-picker"]').isDisabled());
+    await typeAtEnd(alice.page, "y = 2");
+    await waitText(olive.page, "Alice's edit at the observer", (t) => t === "x = 1\ny = 2");
+    await olive.page.locator(".cm-content").click();
+    await olive.page.keyboard.type("nope");
+    assert.equal(await text(olive.page), "x = 1\ny = 2");
+    await alice.context.close();
+    await olive.context.close();
   }));
 
 test("a language switch in one page switches the other's picker and highlighting", () =>
