@@ -80,9 +80,15 @@ export class Document {
   /**
    * Applies remote changes (or a saved document to merge, when `saved` is set) and returns
    * what they did to `code` as one ChangeSet on the previous text, and the language if
-   * it changed.
+   * it changed. With `track` false (nothing shown yet) it only applies them.
    */
-  applyRemote(changes: Uint8Array[], saved?: Uint8Array): { text: ChangeSet; language?: string } {
+  applyRemote(changes: Uint8Array[], saved?: Uint8Array, track = true): { text: ChangeSet; language?: string } {
+    if (!track) {
+      if (saved) this.doc = A.loadIncremental(this.doc, saved);
+      else [this.doc] = A.applyChanges(this.doc, changes);
+      this.length = this.text.length;
+      return { text: ChangeSet.empty(this.length) };
+    }
     const languageBefore = this.language;
     const big = changes.length > DIFF_ABOVE || saved !== undefined;
     const before = big ? this.text : "";

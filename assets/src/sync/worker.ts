@@ -19,6 +19,8 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** Presence updates are coalesced over this long (edits never are). */
 const PRESENCE_MS = 30;
+/** Longest wait for the catch-up before the editor mounts on what has arrived. */
+const CATCH_UP_WAIT_MS = 2_000;
 /** Chunks in IndexedDB before they are compacted into one saved document. */
 const COMPACT_AFTER = 400;
 /** Errors after which reconnecting is pointless until the page is reloaded. */
@@ -57,6 +59,7 @@ const presence = new Map<number, Selection[]>();
 let localPresence: Selection[] = [];
 let presenceTimer: ReturnType<typeof setTimeout> | undefined;
 let compactTimer: ReturnType<typeof setTimeout> | undefined;
+let readyTimer: ReturnType<typeof setTimeout> | undefined;
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -280,14 +283,20 @@ function handle(message: ServerMessage): void {
   }
 }
 
-/** Whether the catch-up after Welcome is complete: then the editor may mount. */
+/**
+ * Whether the catch-up after Welcome is complete: then the editor may mount. If it takes
+ * long, the editor mounts anyway once the document has its code (the rest then arrives
+ * as ordinary remote edits).
+ */
 function caughtUp(): void {
-  if (!ready && doc.hasCode && watermark.received >= catchUpTo) becomeReady();
+  if (ready || !doc.hasCode) return;
+  if (watermark.received >= catchUpTo) becomeReady();
+  else readyTimer ??= setTimeout(() => !ready && doc.hasCode && becomeReady(), CATCH_UP_WAIT_MS);
 }
 
 /** Applies remote changes (or a saved document) and tells the page what they did. */
 function remote(changes: Uint8Array[], saved?: Uint8Array): void {
-  const { text, language } = doc.applyRemote(changes, saved);
+  const { text, language } = doc.applyRemote(changes, saved, ready);
   if (!ready) return;
   if (text.empty && language === undefined) return;
   const seen = jupiter.own(text);
