@@ -86,6 +86,7 @@ self.addEventListener("online", reconnectNow);
 async function start(message: Start): Promise<void> {
   cfg = message;
   await A.initializeWasm(cfg.wasmUrl);
+  post({ t: "mark", name: "pairline:wasm-ready" });
   doc = new Document();
   store = await RoomStore.open(cfg.roomId);
   const stored = await store.load();
@@ -202,11 +203,13 @@ function handle(message: ServerMessage): void {
   switch (message.type) {
     case "welcome": {
       const w = message.welcome;
+      post({ t: "mark", name: "pairline:welcome" });
       if (w.reset) watermark = new Watermark();
       watermark.durable(w.durableSeq);
       if (w.snapshot) {
         if (doc.heads().length === 0) {
           doc.loadSnapshot(w.snapshot.document);
+          post({ t: "mark", name: "pairline:snapshot-loaded" });
           watermark.cover(w.snapshot.coversSeq);
           void store.compact(w.snapshot.document, watermark.synced);
         } else {
