@@ -268,6 +268,8 @@ function handle(message: ServerMessage): void {
     case "peerJoined":
       peers.set(message.peer.peerId, message.peer);
       postPeers();
+      // The server relays presence but keeps none: show the newcomer where we are.
+      if (localPresence.length > 0) schedulePresence();
       break;
     case "peerLeft":
       peers.delete(message.peerId);
@@ -332,12 +334,15 @@ function setPresence(ranges: Range[], seen: number): void {
     anchor: doc.cursor(jupiter.mapPos(r.anchor, seen)),
     head: doc.cursor(jupiter.mapPos(r.head, seen)),
   }));
-  if (presenceTimer === undefined) {
-    presenceTimer = setTimeout(() => {
-      presenceTimer = undefined;
-      send(encodeClient({ type: "presence", selections: localPresence }));
-    }, PRESENCE_MS);
-  }
+  schedulePresence();
+}
+
+function schedulePresence(): void {
+  if (presenceTimer !== undefined) return;
+  presenceTimer = setTimeout(() => {
+    presenceTimer = undefined;
+    send(encodeClient({ type: "presence", selections: localPresence }));
+  }, PRESENCE_MS);
 }
 
 /** Every peer's selections as positions in the current text. */
