@@ -1,7 +1,15 @@
 // Other participants' cursors and selections. A StateField keeps them, maps them through
 // every document change so they stay on the same character, and two layers draw them:
 // translucent selections under the text, carets with name labels above it.
-import { EditorSelection, StateEffect, StateField, type EditorState, type Extension, type StateEffectType, type Transaction } from "@codemirror/state";
+import {
+  EditorSelection,
+  StateEffect,
+  StateField,
+  Transaction,
+  type EditorState,
+  type Extension,
+  type StateEffectType,
+} from "@codemirror/state";
 import { EditorView, layer, RectangleMarker, type LayerMarker, type ViewUpdate } from "@codemirror/view";
 import { readableTextOn, safeColor } from "./color";
 
@@ -34,21 +42,25 @@ interface TrackedCursor extends RemoteCursor {
 
 function mapCursor(cursor: TrackedCursor, tr: Transaction): TrackedCursor {
   const changes = tr.changes;
+  // Text typed here goes after a peer's caret at the same spot; text arriving from
+  // elsewhere (most likely that peer typing) carries the caret along.
+  const local = tr.annotation(Transaction.userEvent) !== undefined;
+  const caretAssoc = local ? -1 : 1;
   const main = cursor.selections[0];
-  const editedAtCaret = main !== undefined && changes.touchesRange(main.head) !== false;
+  const peerEdited = !local && main !== undefined && changes.touchesRange(main.head) !== false;
   const selections = cursor.selections.map(({ anchor, head }) => {
     if (anchor === head) {
-      const pos = changes.mapPos(head, 1);
+      const pos = changes.mapPos(head, caretAssoc);
       return { anchor: pos, head: pos };
     }
-    // The range keeps its extent: text typed at either edge stays outside it.
-    const forward = head > anchor;
-    return {
-      anchor: changes.mapPos(anchor, forward ? 1 : -1),
-      head: changes.mapPos(head, forward ? -1 : 1),
-    };
+    // The range keeps its extent: text typed at either edge stays outside it, and a
+    // range whose text was deleted collapses to where the deletion was.
+    const low = Math.min(anchor, head), high = Math.max(anchor, head);
+    let from = changes.mapPos(low, 1), to = changes.mapPos(high, -1);
+    if (from >= to) from = to = changes.mapPos(low, -1);
+    return head > anchor ? { anchor: from, head: to } : { anchor: to, head: from };
   });
-  return { ...cursor, selections, version: cursor.version + (editedAtCaret ? 1 : 0) };
+  return { ...cursor, selections, version: cursor.version + (peerEdited ? 1 : 0) };
 }
 
 function sameSelections(a: readonly RemoteSelection[], b: readonly RemoteSelection[]): boolean {
