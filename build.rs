@@ -12,10 +12,10 @@ use std::process::Command;
 /// (`worker=` names the sync worker's bundle `worker.js`, beside `main.js`).
 const ENTRIES: &[&str] = &["src/main.ts", "src/app.css", "worker=src/sync/worker.ts"];
 /// Files served as they are: the icon, and the Automerge wasm the sync worker loads.
-const VERBATIM: &[&str] = &[
-    "src/favicon.svg",
-    "node_modules/@automerge/automerge/dist/automerge.wasm",
-];
+const VERBATIM: &[&str] = &["src/favicon.svg", WASM];
+/// The Automerge wasm; the page learns its content-hashed name at bundle time
+/// (`PAIRLINE_WASM`), so browsers cache it for good.
+const WASM: &str = "node_modules/@automerge/automerge/dist/automerge.wasm";
 
 fn main() {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
@@ -42,6 +42,7 @@ fn main() {
     let _ = fs::remove_dir_all(&bundle_dir);
     fs::create_dir_all(&bundle_dir).expect("create the bundle directory");
 
+    let wasm = fs::read(assets.join(WASM)).expect("read the Automerge wasm");
     let status = Command::new(&esbuild)
         .current_dir(&assets)
         .args(ENTRIES)
@@ -53,6 +54,10 @@ fn main() {
             "--target=es2020,chrome100,firefox100,safari15",
             "--log-level=warning",
         ])
+        .arg(format!(
+            "--define:PAIRLINE_WASM=\"{}\"",
+            hashed_name("automerge.wasm", &wasm)
+        ))
         .arg(format!("--outdir={}", bundle_dir.display()))
         .status()
         .expect("run esbuild");
@@ -86,8 +91,8 @@ fn asset_table(bundle_dir: &Path) -> String {
             .expect("UTF-8 asset name")
             .to_owned();
         let bytes = fs::read(&file).expect("read a bundled asset");
-        let (stem, ext) = name.split_once('.').expect("bundled assets have an extension");
-        let hashed = format!("{stem}.{:010x}.{ext}", fnv1a(&bytes) >> 24);
+        let ext = name.split_once('.').expect("bundled assets have an extension").1;
+        let hashed = hashed_name(&name, &bytes);
         writeln!(
             table,
             "    BundledAsset {{ name: {name:?}, hashed_name: {hashed:?}, content_type: {:?}, bytes: include_bytes!({:?}) }},",
@@ -98,6 +103,12 @@ fn asset_table(bundle_dir: &Path) -> String {
     }
     table.push_str("];\n");
     table
+}
+
+/// `main.js` with content `bytes` -> `main.1a2b3c4d5e.js`.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    let (stem, ext) = name.split_once('.').expect("bundled assets have an extension");
+    format!("{stem}.{:010x}.{ext}", fnv1a(bytes) >> 24)
 }
 
 fn content_type(ext: &str) -> &'static str {

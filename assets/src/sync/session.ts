@@ -21,6 +21,10 @@ export interface SessionHandlers {
   status(status: Status): void;
 }
 
+/** The wasm's content-hashed file name, set by build.rs when it bundles the page. */
+declare const PAIRLINE_WASM: string;
+const WASM_NAME = typeof PAIRLINE_WASM === "string" ? PAIRLINE_WASM : "automerge.wasm";
+
 /** Where the worker bundle and the wasm live: beside this bundle (/assets/...). */
 function assetUrl(name: string): string {
   return new URL(`./${name}`, import.meta.url).href;
@@ -38,7 +42,7 @@ export class Session {
     this.worker.onerror = (event) => {
       handlers.status({ kind: "offline", unsynced: 0, stopped: true, message: `The sync worker failed: ${event.message}` });
     };
-    this.post({ t: "start", ...options, wasmUrl: assetUrl("automerge.wasm") });
+    this.post({ t: "start", ...options, wasmUrl: assetUrl(WASM_NAME) });
     window.addEventListener("online", () => this.post({ t: "online" }));
   }
 
