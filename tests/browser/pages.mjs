@@ -4,7 +4,7 @@ import { waitFor } from "./support.mjs";
 
 /** Opens `room` in a new context of its own (own storage) as `name`. */
 /** With `askName`, the name is typed into the first-visit prompt instead of remembered. */
-export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false, askName = false } = {}) {
+export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false, askName = false, wait = true } = {}) {
   const context = await browser.newContext();
   if (!askName) {
     await context.addInitScript(
@@ -26,7 +26,7 @@ export async function openRoom(browser, room, { name, color = "#d62728", observe
     await dialog.locator('input[name="name"]').fill(name);
     await dialog.getByRole("button", { name: "Join" }).click();
   }
-  await waitReady(page);
+  if (wait) await waitReady(page);
   return { context, page };
 }
 

@@ -24,8 +24,8 @@ function unescapeHtml(html) {
 }
 
 /** Runs `body` with a fresh server, cleaning up whatever happens. */
-async function withServer(body) {
-  const server = new Server();
+async function withServer(body, env = {}) {
+  const server = new Server({ env });
   await server.start();
   try {
     await body(server);
@@ -185,3 +185,20 @@ test("a page reloaded while the server is down keeps its unsynced edits, which r
     await alice.context.close();
     await bob.context.close();
   }));
+
+test("a refusal from the server is shown in words and not retried", () =>
+  withServer(
+    async (server) => {
+      const room = await server.createRoom({ language: "python", template: "" });
+      const alice = await openRoom(browser, room, { name: "Alice" });
+      const bob = await openRoom(browser, room, { name: "Bob", wait: false });
+      const notice = bob.page.locator("#room-notice");
+      await notice.waitFor({ state: "visible", timeout: 15_000 });
+      assert.equal(await notice.textContent(), "This room is full.");
+      assert.equal((await badge(bob.page)).state, "offline");
+      assert.equal((await badge(alice.page)).state, "live");
+      await alice.context.close();
+      await bob.context.close();
+    },
+    { PAIRLINE_SYNC_MAX_EDITORS: "1" },
+  ));
