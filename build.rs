@@ -8,9 +8,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Entry points handed to esbuild; each produces one file in the output directory
-/// (`worker=` names the sync worker's bundle `worker.js`, beside `main.js`).
-const ENTRIES: &[&str] = &["src/main.ts", "src/app.css", "worker=src/sync/worker.ts"];
+/// The sync worker's entry point, bundled first (as `worker.js`) so that the page can
+/// be given its content-hashed name (`PAIRLINE_WORKER`).
+const WORKER: &str = "worker=src/sync/worker.ts";
+/// The page's entry points; each produces one file in the output directory.
+const ENTRIES: &[&str] = &["src/main.ts", "src/app.css"];
 /// Files served as they are: the icon, and the Automerge wasm the sync worker loads.
 const VERBATIM: &[&str] = &["src/favicon.svg", WASM];
 /// The Automerge wasm; the page learns its content-hashed name at bundle time
@@ -42,10 +44,28 @@ fn main() {
     let _ = fs::remove_dir_all(&bundle_dir);
     fs::create_dir_all(&bundle_dir).expect("create the bundle directory");
 
+    bundle(&esbuild, &assets, &bundle_dir, &[WORKER], &[]);
+    let worker = fs::read(bundle_dir.join("worker.js")).expect("read the worker bundle");
     let wasm = fs::read(assets.join(WASM)).expect("read the Automerge wasm");
-    let status = Command::new(&esbuild)
-        .current_dir(&assets)
-        .args(ENTRIES)
+    let defines = [
+        ("PAIRLINE_WORKER", hashed_name("worker.js", &worker)),
+        ("PAIRLINE_WASM", hashed_name("automerge.wasm", &wasm)),
+    ];
+    bundle(&esbuild, &assets, &bundle_dir, ENTRIES, &defines);
+    for file in VERBATIM {
+        let source = assets.join(file);
+        let name = source.file_name().expect("a file name");
+        fs::copy(&source, bundle_dir.join(name)).expect("copy a verbatim asset");
+    }
+
+    fs::write(out_dir.join("assets.rs"), asset_table(&bundle_dir)).expect("write assets.rs");
+}
+
+/// Runs esbuild on `entries`, writing into `out`, with string constants `defines`.
+fn bundle(esbuild: &Path, assets: &Path, out: &Path, entries: &[&str], defines: &[(&str, String)]) {
+    let status = Command::new(esbuild)
+        .current_dir(assets)
+        .args(entries)
         .args([
             "--bundle",
             "--format=esm",
@@ -54,24 +74,18 @@ fn main() {
             "--target=es2020,chrome100,firefox100,safari15",
             "--log-level=warning",
         ])
-        .arg(format!(
-            "--define:PAIRLINE_WASM=\"{}\"",
-            hashed_name("automerge.wasm", &wasm)
-        ))
-        .arg(format!("--outdir={}", bundle_dir.display()))
+        .args(
+            defines
+                .iter()
+                .map(|(name, value)| format!("--define:{name}={value:?}")),
+        )
+        .arg(format!("--outdir={}", out.display()))
         .status()
         .expect("run esbuild");
     assert!(
         status.success(),
         "esbuild failed to bundle assets/ (see its messages above)"
     );
-    for file in VERBATIM {
-        let source = assets.join(file);
-        let name = source.file_name().expect("a file name");
-        fs::copy(&source, bundle_dir.join(name)).expect("copy a verbatim asset");
-    }
-
-    fs::write(out_dir.join("assets.rs"), asset_table(&bundle_dir)).expect("write assets.rs");
 }
 
 /// Rust source for `static BUNDLED: &[BundledAsset]`, one entry per bundled file.

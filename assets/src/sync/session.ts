@@ -21,8 +21,10 @@ export interface SessionHandlers {
   status(status: Status): void;
 }
 
-/** The wasm's content-hashed file name, set by build.rs when it bundles the page. */
+/** Content-hashed file names of the worker and the wasm, set by build.rs at bundle time. */
+declare const PAIRLINE_WORKER: string;
 declare const PAIRLINE_WASM: string;
+const WORKER_NAME = typeof PAIRLINE_WORKER === "string" ? PAIRLINE_WORKER : "worker.js";
 const WASM_NAME = typeof PAIRLINE_WASM === "string" ? PAIRLINE_WASM : "automerge.wasm";
 
 /** Where the worker bundle and the wasm live: beside this bundle (/assets/...). */
@@ -37,7 +39,7 @@ export class Session {
     options: SessionOptions,
     private readonly handlers: SessionHandlers,
   ) {
-    this.worker = new Worker(assetUrl("worker.js"), { type: "module", name: `pairline sync ${options.roomId}` });
+    this.worker = new Worker(assetUrl(WORKER_NAME), { type: "module", name: `pairline sync ${options.roomId}` });
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
     this.worker.onerror = (event) => {
       handlers.status({ kind: "offline", unsynced: 0, stopped: true, message: `The sync worker failed: ${event.message}` });
