@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { badge, openRoom, storedUnacked, text, typeAtEnd, waitText } from "./pages.mjs";
+import { badge, openRoom, storedUnacked, text, typeAtEnd, waitReady, waitText } from "./pages.mjs";
 import { Server, launchChromium, waitFor } from "./support.mjs";
 
 let browser;
@@ -202,3 +202,17 @@ test("a refusal from the server is shown in words and not retried", () =>
     },
     { PAIRLINE_SYNC_MAX_EDITORS: "1" },
   ));
+
+test("two tabs of one room in one browser both work (one keeps the room on the device)", () =>
+  withServer(async (server) => {
+    const room = await server.createRoom({ language: "python", template: "" });
+    const first = await openRoom(browser, room, { name: "Tabs" });
+    const second = await first.context.newPage();
+    await second.goto(room.editorUrl);
+    await waitReady(second);
+    await typeAtEnd(second, "from the second tab");
+    await waitText(first.page, "the second tab's edit in the first", (t) => t === "from the second tab");
+    await typeAtEnd(first.page, "!");
+    await waitText(second, "the first tab's edit in the second", (t) => t === "from the second tab!");
+    await first.context.close();
+  }));

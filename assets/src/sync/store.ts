@@ -8,6 +8,8 @@
 
 const DB_NAME = "pairline";
 const DB_VERSION = 1;
+/** How long to wait for another worker of the same room to let go of it. */
+const LOCK_WAIT_MS = 1_500;
 
 export interface StoredRoom {
   /** The saved document followed by incremental chunks, in order (load each in turn). */
@@ -43,6 +45,28 @@ function open(): Promise<IDBDatabase> {
   return request(req);
 }
 
+/**
+ * Takes the room's Web Lock for the worker's lifetime, so that only one tab at a time
+ * writes a room's state (two would overwrite each other's watermark and compactions).
+ * Waits a moment for it (a reloading page's old worker may still hold it); false if
+ * another tab keeps it.
+ */
+function holdRoomLock(room: string): Promise<boolean> {
+  const locks = (self as unknown as { navigator: Navigator }).navigator.locks;
+  if (!locks) return Promise.resolve(true);
+  const giveUp = new AbortController();
+  const timer = setTimeout(() => giveUp.abort(), LOCK_WAIT_MS);
+  return new Promise((resolve) => {
+    locks
+      .request(`pairline-room-${room}`, { signal: giveUp.signal }, () => {
+        clearTimeout(timer);
+        resolve(true);
+        return new Promise<void>(() => {}); // held until the worker ends
+      })
+      .catch(() => resolve(false));
+  });
+}
+
 /** One room's stored state. Falls back to memory only if IndexedDB is unavailable. */
 export class RoomStore {
   private queue: Promise<unknown> = Promise.resolve();
@@ -54,6 +78,10 @@ export class RoomStore {
   ) {}
 
   static async open(room: string): Promise<RoomStore> {
+    if (!(await holdRoomLock(room))) {
+      console.info("this room is open in another tab, which keeps it on this device; this tab keeps it in memory");
+      return new RoomStore(null, room);
+    }
     try {
       return new RoomStore(await open(), room);
     } catch (err) {
