@@ -8,10 +8,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Entry points handed to esbuild; each produces one file in the output directory.
+/// The sync worker's entry point, bundled first (as `worker.js`) so that the page can
+/// be given its content-hashed name (`PAIRLINE_WORKER`).
+const WORKER: &str = "worker=src/sync/worker.ts";
+/// The page's entry points; each produces one file in the output directory.
 const ENTRIES: &[&str] = &["src/main.ts", "src/app.css"];
-/// Files served as they are.
-const VERBATIM: &[&str] = &["src/favicon.svg"];
+/// Files served as they are: the icon, and the Automerge wasm the sync worker loads.
+const VERBATIM: &[&str] = &["src/favicon.svg", WASM];
+/// The Automerge wasm; the page learns its content-hashed name at bundle time
+/// (`PAIRLINE_WASM`), so browsers cache it for good.
+const WASM: &str = "node_modules/@automerge/automerge/dist/automerge.wasm";
 
 fn main() {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
@@ -38,23 +44,14 @@ fn main() {
     let _ = fs::remove_dir_all(&bundle_dir);
     fs::create_dir_all(&bundle_dir).expect("create the bundle directory");
 
-    let status = Command::new(&esbuild)
-        .current_dir(&assets)
-        .args(ENTRIES)
-        .args([
-            "--bundle",
-            "--minify",
-            "--sourcemap=external",
-            "--target=es2020,chrome100,firefox100,safari15",
-            "--log-level=warning",
-        ])
-        .arg(format!("--outdir={}", bundle_dir.display()))
-        .status()
-        .expect("run esbuild");
-    assert!(
-        status.success(),
-        "esbuild failed to bundle assets/ (see its messages above)"
-    );
+    bundle(&esbuild, &assets, &bundle_dir, &[WORKER], &[]);
+    let worker = fs::read(bundle_dir.join("worker.js")).expect("read the worker bundle");
+    let wasm = fs::read(assets.join(WASM)).expect("read the Automerge wasm");
+    let defines = [
+        ("PAIRLINE_WORKER", hashed_name("worker.js", &worker)),
+        ("PAIRLINE_WASM", hashed_name("automerge.wasm", &wasm)),
+    ];
+    bundle(&esbuild, &assets, &bundle_dir, ENTRIES, &defines);
     for file in VERBATIM {
         let source = assets.join(file);
         let name = source.file_name().expect("a file name");
@@ -62,6 +59,33 @@ fn main() {
     }
 
     fs::write(out_dir.join("assets.rs"), asset_table(&bundle_dir)).expect("write assets.rs");
+}
+
+/// Runs esbuild on `entries`, writing into `out`, with string constants `defines`.
+fn bundle(esbuild: &Path, assets: &Path, out: &Path, entries: &[&str], defines: &[(&str, String)]) {
+    let status = Command::new(esbuild)
+        .current_dir(assets)
+        .args(entries)
+        .args([
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--sourcemap=external",
+            "--target=es2020,chrome100,firefox100,safari15",
+            "--log-level=warning",
+        ])
+        .args(
+            defines
+                .iter()
+                .map(|(name, value)| format!("--define:{name}={value:?}")),
+        )
+        .arg(format!("--outdir={}", out.display()))
+        .status()
+        .expect("run esbuild");
+    assert!(
+        status.success(),
+        "esbuild failed to bundle assets/ (see its messages above)"
+    );
 }
 
 /// Rust source for `static BUNDLED: &[BundledAsset]`, one entry per bundled file.
@@ -81,8 +105,8 @@ fn asset_table(bundle_dir: &Path) -> String {
             .expect("UTF-8 asset name")
             .to_owned();
         let bytes = fs::read(&file).expect("read a bundled asset");
-        let (stem, ext) = name.split_once('.').expect("bundled assets have an extension");
-        let hashed = format!("{stem}.{:010x}.{ext}", fnv1a(&bytes) >> 24);
+        let ext = name.split_once('.').expect("bundled assets have an extension").1;
+        let hashed = hashed_name(&name, &bytes);
         writeln!(
             table,
             "    BundledAsset {{ name: {name:?}, hashed_name: {hashed:?}, content_type: {:?}, bytes: include_bytes!({:?}) }},",
@@ -93,6 +117,12 @@ fn asset_table(bundle_dir: &Path) -> String {
     }
     table.push_str("];\n");
     table
+}
+
+/// `main.js` with content `bytes` -> `main.1a2b3c4d5e.js`.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    let (stem, ext) = name.split_once('.').expect("bundled assets have an extension");
+    format!("{stem}.{:010x}.{ext}", fnv1a(bytes) >> 24)
 }
 
 fn content_type(ext: &str) -> &'static str {

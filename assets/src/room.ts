@@ -1,0 +1,152 @@
+// The room page: the server-rendered code shows at once; the sync worker loads the
+// document (from IndexedDB and the server) off the main thread; then the editor mounts,
+// editable for editors and read-only for observers (`?observe=1`), with the language
+// picker, the people in the room, their cursors and the connection badge.
+import type { ChangeSet } from "@codemirror/state";
+
+import { type EditorHandle, createEditor } from "./editor/editor";
+import { type RemoteCursor, remoteCursors, setRemoteCursors } from "./editor/cursors";
+import { type ConnectionState, renderConnectionState } from "./ui/connection";
+import { askIdentity, storedIdentity } from "./ui/identity";
+import { createLanguagePicker } from "./ui/languagePicker";
+import { renderParticipants } from "./ui/participants";
+import { createThemeToggle, initTheme } from "./ui/theme";
+import { Collab } from "./sync/collab";
+import type { Person, Range, Status } from "./sync/messages";
+import type { Role } from "./sync/protocol";
+import { Session } from "./sync/session";
+
+/** What tests and the benchmark read from the page. */
+interface PageHooks {
+  text(): string;
+  status(): Status | null;
+}
+
+export async function mountRoom(container: HTMLElement): Promise<void> {
+  initTheme();
+  const themeSlot = document.getElementById("theme-toggle");
+  if (themeSlot) createThemeToggle(themeSlot);
+  const badge = document.getElementById("connection");
+  const peopleSlot = document.getElementById("participants");
+  const pickerSlot = document.getElementById("language-picker");
+  const notice = document.getElementById("room-notice");
+
+  const roomId = container.dataset.roomId ?? "";
+  const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
+  const role: Role = new URLSearchParams(location.search).get("observe") === "1" ? "observer" : "editor";
+  const identity = storedIdentity() ?? (await askIdentity());
+
+  let editor: EditorHandle | null = null;
+  let language = container.dataset.language ?? "";
+  let status: Status | null = null;
+  let self: Person | null = null;
+  let peers: Person[] = [];
+  let cursors: { peerId: number; ranges: Range[] }[] = [];
+  const hooks: PageHooks = { text: () => editor?.view.state.doc.toString() ?? "", status: () => status };
+  (window as unknown as { pairline: PageHooks }).pairline = hooks;
+
+  const session = new Session(
+    { roomId, wsUrl, name: identity.name, color: identity.color, role },
+    {
+      ready: (text, lang) => mount(text, lang || language),
+      remote: (changes: ChangeSet, seen: number, lang?: string) => {
+        collab.applyRemote(changes, seen);
+        if (lang) switchLanguage(lang, false);
+      },
+      peers: (me, others) => {
+        self = me;
+        peers = others;
+        showPeople();
+        drawCursors();
+      },
+      cursors: (list, seen) => {
+        cursors = list.map((c) => ({ peerId: c.peerId, ranges: collab.mapRanges(c.ranges, seen) }));
+        drawCursors();
+      },
+      status: (next) => {
+        status = next;
+        showStatus();
+      },
+    },
+  );
+  const collab = new Collab(session);
+  const picker = pickerSlot
+    ? createLanguagePicker(pickerSlot, language, (id: string) => switchLanguage(id, true))
+    : null;
+  picker?.setDisabled(true);
+  pickerSlot?.querySelector(".badge")?.remove();
+
+  function mount(text: string, lang: string): void {
+    if (editor) return;
+    language = lang;
+    container.querySelector(".code-preview")?.remove();
+    editor = createEditor({
+      parent: container,
+      text,
+      language,
+      readOnly: role === "observer",
+      extensions: [collab.extension(), remoteCursors()],
+    });
+    collab.attach(editor.view);
+    picker?.set(language);
+    picker?.setDisabled(role === "observer");
+    container.dataset.ready = "true";
+    performance.mark("pairline:editable");
+    drawCursors();
+  }
+
+  /** Shows the status on the badge, counting down to the next reconnection attempt. */
+  let retryAt = 0;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  function showStatus(): void {
+    if (!badge || !status) return;
+    const current = status;
+    clearInterval(ticker);
+    retryAt = Date.now() + (current.retryInMs ?? 0);
+    const render = () => renderConnectionState(badge, toConnectionState(current, retryAt - Date.now()));
+    render();
+    if (current.kind === "reconnecting") ticker = setInterval(render, 1000);
+    badge.title = current.message ?? "";
+    if (notice) {
+      notice.hidden = !current.stopped;
+      notice.textContent = current.stopped ? (current.message ?? "") : "";
+    }
+  }
+
+  function switchLanguage(id: string, local: boolean): void {
+    if (id === language) return;
+    language = id;
+    editor?.setLanguage(id);
+    picker?.set(id);
+    if (local) session.setLanguage(id);
+  }
+
+  function showPeople(): void {
+    if (!peopleSlot) return;
+    const everyone = [
+      ...(self ? [{ ...self, self: true }] : []),
+      ...peers.map((p) => ({ ...p, self: false })),
+    ];
+    renderParticipants(peopleSlot, everyone);
+  }
+
+  function drawCursors(): void {
+    if (!editor) return;
+    const byId = new Map(peers.map((p) => [p.peerId, p]));
+    const remote: RemoteCursor[] = [];
+    for (const c of cursors) {
+      const peer = byId.get(c.peerId);
+      if (!peer || c.ranges.length === 0) continue;
+      remote.push({ peerId: peer.peerId, name: peer.name, color: peer.color, selections: c.ranges });
+    }
+    editor.view.dispatch({ effects: setRemoteCursors.of(remote) });
+  }
+}
+
+function toConnectionState(status: Status, retryInMs: number): ConnectionState {
+  const unsynced = status.unsynced;
+  if (status.kind === "reconnecting") {
+    return { kind: "reconnecting", attempt: status.attempt ?? 1, retryInMs: Math.max(0, retryInMs), unsynced };
+  }
+  return { kind: status.kind, unsynced };
+}

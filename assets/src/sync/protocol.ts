@@ -1,0 +1,487 @@
+// The sync protocol of docs/protocol.md: message types and their binary encoding, with
+// no I/O. The browser encodes client messages and decodes server messages; tests do both
+// directions against the golden fixtures the Rust codec produces.
+
+export const VERSION = 1;
+export const MAX_NAME_CHARS = 64;
+export const MAX_CURSOR_BYTES = 128;
+export const MAX_SELECTIONS = 16;
+const HASH_BYTES = 32;
+
+/** Why a message did not decode; `reason` says which field and how. */
+export class DecodeError extends Error {
+  constructor(readonly reason: string) {
+    super(`malformed message: ${reason}`);
+    this.name = "DecodeError";
+  }
+}
+
+export type Role = "editor" | "observer";
+export type Hash = Uint8Array;
+export interface Selection {
+  anchor: string;
+  head: string;
+}
+export interface Peer {
+  peerId: number;
+  name: string;
+  color: string;
+  role: Role;
+}
+export interface Hello {
+  version: number;
+  syncedSeq: number;
+  heads: Hash[];
+  name: string;
+  color: string;
+  role: Role;
+}
+export interface Preview {
+  seq: number;
+  code: string;
+  language: string;
+  title: string;
+}
+export interface Snapshot {
+  coversSeq: number;
+  document: Uint8Array;
+}
+export interface Welcome {
+  version: number;
+  peerId: number;
+  maxSeq: number;
+  durableSeq: number;
+  reset: boolean;
+  preview: Preview;
+  snapshot: Snapshot | null;
+  peers: Peer[];
+}
+
+export type ErrorCode =
+  | "malformed_message"
+  | "unsupported_version"
+  | "expected_hello"
+  | "invalid_hello"
+  | "invalid_change"
+  | "observer_cannot_edit"
+  | "missing_dependencies"
+  | "too_many_pending"
+  | "message_too_large"
+  | "rate_limited"
+  | "room_full"
+  | "room_not_found"
+  | "invalid_presence"
+  | "server_shutting_down"
+  | "internal";
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "malformed_message",
+  "unsupported_version",
+  "expected_hello",
+  "invalid_hello",
+  "invalid_change",
+  "observer_cannot_edit",
+  "missing_dependencies",
+  "too_many_pending",
+  "message_too_large",
+  "rate_limited",
+  "room_full",
+  "room_not_found",
+  "invalid_presence",
+  "server_shutting_down",
+  "internal",
+];
+
+export type ClientMessage =
+  | { type: "hello"; hello: Hello }
+  | { type: "changes"; changes: Uint8Array[] }
+  | { type: "presence"; selections: Selection[] };
+
+export type ServerMessage =
+  | { type: "welcome"; welcome: Welcome }
+  | { type: "changes"; durableSeq: number; changes: { seq: number; change: Uint8Array }[] }
+  | { type: "ack"; durableSeq: number; acked: { hash: Hash; seq: number }[] }
+  | { type: "need"; hashes: Hash[] }
+  | { type: "peerJoined"; peer: Peer }
+  | { type: "peerLeft"; peerId: number }
+  | { type: "peerPresence"; peerId: number; selections: Selection[] }
+  | { type: "error"; code: ErrorCode; message: string; fatal: boolean };
+
+const TAG = {
+  hello: 0x01,
+  changes: 0x02,
+  presence: 0x03,
+  welcome: 0x81,
+  serverChanges: 0x82,
+  ack: 0x83,
+  need: 0x84,
+  peerJoined: 0x85,
+  peerLeft: 0x86,
+  peerPresence: 0x87,
+  error: 0x88,
+} as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Appends encoded fields to a growing buffer. */
+export class Writer {
+  private buf: Uint8Array;
+  private len = 0;
+
+  constructor(type: number, capacity = 64) {
+    this.buf = new Uint8Array(Math.max(capacity, 16));
+    this.buf[this.len++] = type;
+  }
+
+  private reserve(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + extra));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  uint(value: number | bigint): this {
+    let v = BigInt(value);
+    if (v < 0n || v > MAX_U64) throw new RangeError(`${value} is not a 64-bit unsigned integer`);
+    this.reserve(10);
+    if (v <= 0xffffffffn) {
+      let n = Number(v);
+      while (n >= 0x80) {
+        this.buf[this.len++] = (n & 0x7f) | 0x80;
+        n = Math.floor(n / 128);
+      }
+      this.buf[this.len++] = n;
+      return this;
+    }
+    while (v >= 0x80n) {
+      this.buf[this.len++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.len++] = Number(v);
+    return this;
+  }
+
+  bool(value: boolean): this {
+    this.reserve(1);
+    this.buf[this.len++] = value ? 1 : 0;
+    return this;
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    return this;
+  }
+
+  bytes(bytes: Uint8Array): this {
+    return this.uint(bytes.length).raw(bytes);
+  }
+
+  string(text: string): this {
+    return this.bytes(encoder.encode(text));
+  }
+
+  hash(hash: Hash): this {
+    if (hash.length !== HASH_BYTES) throw new RangeError(`a hash has ${HASH_BYTES} bytes, not ${hash.length}`);
+    return this.raw(hash);
+  }
+
+  list<T>(items: readonly T[], each: (w: this, item: T) => void): this {
+    this.uint(items.length);
+    for (const item of items) each(this, item);
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** Reads fields from a message, refusing anything out of shape with a `DecodeError`. */
+export class Reader {
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private take(len: number, what: string): Uint8Array {
+    if (len > this.remaining) throw new DecodeError(`the message ends inside ${what}`);
+    const slice = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return slice;
+  }
+
+  /** A full 64-bit unsigned LEB128 integer. */
+  bigUint(what: string): bigint {
+    let value = 0n;
+    for (let index = 0; index < 10; index++) {
+      const byte = this.take(1, what)[0];
+      const bits = BigInt(byte & 0x7f);
+      if (index === 9 && bits > 1n) throw new DecodeError(`${what} is too large a number`);
+      value |= bits << BigInt(7 * index);
+      if ((byte & 0x80) === 0) return value;
+    }
+    throw new DecodeError(`${what} is too large a number`);
+  }
+
+  /** An unsigned integer as a JavaScript number (refused above 2^53 - 1). */
+  uint(what: string): number {
+    const value = this.bigUint(what);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what} is too large a number`);
+    return Number(value);
+  }
+
+  bool(what: string): boolean {
+    const byte = this.take(1, what)[0];
+    if (byte > 1) throw new DecodeError(`${what} is not valid`);
+    return byte === 1;
+  }
+
+  bytes(what: string): Uint8Array {
+    const len = this.bigUint(what);
+    if (len > BigInt(this.remaining)) throw new DecodeError(`the message ends inside ${what}`);
+    return this.take(Number(len), what).slice();
+  }
+
+  string(what: string, maxBytes = Infinity): string {
+    const bytes = this.bytes(what);
+    if (bytes.length > maxBytes) throw new DecodeError(`${what} is too long`);
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new DecodeError(`${what} is not valid`);
+    }
+  }
+
+  hash(what: string): Hash {
+    return this.take(HASH_BYTES, what).slice();
+  }
+
+  list<T>(what: string, item: (r: this) => T): T[] {
+    const count = this.bigUint(what);
+    if (count > BigInt(this.remaining)) throw new DecodeError(`the message ends inside ${what}`);
+    const items: T[] = [];
+    for (let i = 0; i < Number(count); i++) items.push(item(this));
+    return items;
+  }
+
+  option<T>(what: string, item: (r: this) => T): T | null {
+    return this.bool(what) ? item(this) : null;
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw new DecodeError("bytes are left over after the last field");
+  }
+}
+
+function roleCode(role: Role): number {
+  return role === "editor" ? 0 : 1;
+}
+
+function readRole(r: Reader): Role {
+  const code = r.uint("role");
+  if (code === 0) return "editor";
+  if (code === 1) return "observer";
+  throw new DecodeError("role is not valid");
+}
+
+function writeSelections(w: Writer, selections: readonly Selection[]): void {
+  w.list(selections, (w, s) => w.string(s.anchor).string(s.head));
+}
+
+function readSelections(r: Reader): Selection[] {
+  return r.list("selections", (r) => ({ anchor: r.string("anchor"), head: r.string("head") }));
+}
+
+function writePeer(w: Writer, peer: Peer): void {
+  w.uint(peer.peerId).string(peer.name).string(peer.color).uint(roleCode(peer.role));
+}
+
+function readPeer(r: Reader): Peer {
+  return {
+    peerId: r.uint("peer_id"),
+    name: r.string("name", MAX_NAME_CHARS * 4),
+    color: r.string("color", 16),
+    role: readRole(r),
+  };
+}
+
+export function encodeClient(message: ClientMessage): Uint8Array {
+  switch (message.type) {
+    case "hello": {
+      const h = message.hello;
+      const w = new Writer(TAG.hello, 64 + h.heads.length * HASH_BYTES);
+      w.uint(h.version).uint(h.syncedSeq);
+      w.list(h.heads, (w, head) => w.hash(head));
+      return w.string(h.name).string(h.color).uint(roleCode(h.role)).finish();
+    }
+    case "changes": {
+      const size = message.changes.reduce((sum, c) => sum + c.length + 5, 8);
+      const w = new Writer(TAG.changes, size);
+      return w.list(message.changes, (w, change) => w.bytes(change)).finish();
+    }
+    case "presence": {
+      const w = new Writer(TAG.presence);
+      writeSelections(w, message.selections);
+      return w.finish();
+    }
+  }
+}
+
+export function decodeClient(bytes: Uint8Array): ClientMessage {
+  if (bytes.length === 0) throw new DecodeError("the message is empty");
+  const r = new Reader(bytes.subarray(1));
+  let message: ClientMessage;
+  switch (bytes[0]) {
+    case TAG.hello:
+      message = {
+        type: "hello",
+        hello: {
+          version: r.uint("version"),
+          syncedSeq: r.uint("synced_seq"),
+          heads: r.list("heads", (r) => r.hash("head")),
+          name: r.string("name", MAX_NAME_CHARS * 4),
+          color: r.string("color", 16),
+          role: readRole(r),
+        },
+      };
+      break;
+    case TAG.changes:
+      message = { type: "changes", changes: r.list("changes", (r) => r.bytes("change")) };
+      break;
+    case TAG.presence:
+      message = { type: "presence", selections: readSelections(r) };
+      break;
+    default:
+      throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);
+  }
+  r.end();
+  return message;
+}
+
+export function encodeServer(message: ServerMessage): Uint8Array {
+  switch (message.type) {
+    case "welcome": {
+      const m = message.welcome;
+      const w = new Writer(TAG.welcome, 64 + m.preview.code.length * 3 + (m.snapshot?.document.length ?? 0));
+      w.uint(m.version).uint(m.peerId).uint(m.maxSeq).uint(m.durableSeq).bool(m.reset);
+      w.uint(m.preview.seq).string(m.preview.code).string(m.preview.language).string(m.preview.title);
+      w.bool(m.snapshot !== null);
+      if (m.snapshot) w.uint(m.snapshot.coversSeq).bytes(m.snapshot.document);
+      return w.list(m.peers, writePeer).finish();
+    }
+    case "changes": {
+      const w = new Writer(TAG.serverChanges);
+      w.uint(message.durableSeq);
+      return w.list(message.changes, (w, c) => w.uint(c.seq).bytes(c.change)).finish();
+    }
+    case "ack": {
+      const w = new Writer(TAG.ack);
+      w.uint(message.durableSeq);
+      return w.list(message.acked, (w, a) => w.hash(a.hash).uint(a.seq)).finish();
+    }
+    case "need":
+      return new Writer(TAG.need).list(message.hashes, (w, h) => w.hash(h)).finish();
+    case "peerJoined": {
+      const w = new Writer(TAG.peerJoined);
+      writePeer(w, message.peer);
+      return w.finish();
+    }
+    case "peerLeft":
+      return new Writer(TAG.peerLeft).uint(message.peerId).finish();
+    case "peerPresence": {
+      const w = new Writer(TAG.peerPresence).uint(message.peerId);
+      writeSelections(w, message.selections);
+      return w.finish();
+    }
+    case "error":
+      return new Writer(TAG.error).string(message.code).string(message.message).bool(message.fatal).finish();
+  }
+}
+
+export function decodeServer(bytes: Uint8Array): ServerMessage {
+  if (bytes.length === 0) throw new DecodeError("the message is empty");
+  const r = new Reader(bytes.subarray(1));
+  let message: ServerMessage;
+  switch (bytes[0]) {
+    case TAG.welcome:
+      message = {
+        type: "welcome",
+        welcome: {
+          version: r.uint("version"),
+          peerId: r.uint("peer_id"),
+          maxSeq: r.uint("max_seq"),
+          durableSeq: r.uint("durable_seq"),
+          reset: r.bool("reset"),
+          preview: {
+            seq: r.uint("preview seq"),
+            code: r.string("preview code"),
+            language: r.string("preview language", 64),
+            title: r.string("preview title", 1024),
+          },
+          snapshot: r.option("snapshot", (r) => ({
+            coversSeq: r.uint("covers_seq"),
+            document: r.bytes("document"),
+          })),
+          peers: r.list("peers", readPeer),
+        },
+      };
+      break;
+    case TAG.serverChanges:
+      message = {
+        type: "changes",
+        durableSeq: r.uint("durable_seq"),
+        changes: r.list("changes", (r) => ({ seq: r.uint("seq"), change: r.bytes("change") })),
+      };
+      break;
+    case TAG.ack:
+      message = {
+        type: "ack",
+        durableSeq: r.uint("durable_seq"),
+        acked: r.list("acked", (r) => ({ hash: r.hash("hash"), seq: r.uint("seq") })),
+      };
+      break;
+    case TAG.need:
+      message = { type: "need", hashes: r.list("hashes", (r) => r.hash("hash")) };
+      break;
+    case TAG.peerJoined:
+      message = { type: "peerJoined", peer: readPeer(r) };
+      break;
+    case TAG.peerLeft:
+      message = { type: "peerLeft", peerId: r.uint("peer_id") };
+      break;
+    case TAG.peerPresence:
+      message = { type: "peerPresence", peerId: r.uint("peer_id"), selections: readSelections(r) };
+      break;
+    case TAG.error: {
+      const code = r.string("code", 64);
+      if (!ERROR_CODES.includes(code as ErrorCode)) throw new DecodeError("code is not valid");
+      message = { type: "error", code: code as ErrorCode, message: r.string("message", 4096), fatal: r.bool("fatal") };
+      break;
+    }
+    default:
+      throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);
+  }
+  r.end();
+  return message;
+}
+
+/** Lower-case hex of a hash (Automerge's own spelling of change hashes). */
+export function hashToHex(hash: Hash): string {
+  let out = "";
+  for (const byte of hash) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function hexToHash(hex: string): Hash {
+  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new RangeError(`not a change hash: ${hex}`);
+  const out = new Uint8Array(HASH_BYTES);
+  for (let i = 0; i < HASH_BYTES; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}

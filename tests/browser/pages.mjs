@@ -1,0 +1,100 @@
+// Page helpers for the browser tests: open a room as a named person in a fresh context,
+// wait for the editor, type, read the text and the connection badge.
+import { waitFor } from "./support.mjs";
+
+/** Opens `room` in a new context of its own (own storage) as `name`. */
+/** With `askName`, the name is typed into the first-visit prompt instead of remembered. */
+export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false, askName = false, wait = true } = {}) {
+  const context = await browser.newContext();
+  if (!askName) {
+    await context.addInitScript(
+      ([n, c]) => {
+        if (!localStorage.getItem("pairline.name")) {
+          localStorage.setItem("pairline.name", n);
+          localStorage.setItem("pairline.color", c);
+        }
+      },
+      [name, color],
+    );
+  }
+  if (offlineCache) await serveFromCacheWhenDown(context);
+  const page = await context.newPage();
+  page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
+  await page.goto(`${room.editorUrl}${observe ? "?observe=1" : ""}`);
+  if (askName) {
+    const dialog = page.locator("dialog[open]");
+    await dialog.locator('input[name="name"]').fill(name);
+    await dialog.getByRole("button", { name: "Join" }).click();
+  }
+  if (wait) await waitReady(page);
+  return { context, page };
+}
+
+/**
+ * Keeps a copy of every response and answers from it when the server cannot be
+ * reached, as an offline-capable page would: lets a test reload a page while the
+ * server is down. WebSockets are not routed and fail for real.
+ */
+async function serveFromCacheWhenDown(context) {
+  const cache = new Map();
+  await context.route((url) => url.protocol.startsWith("http"), async (route) => {
+    const url = route.request().url();
+    try {
+      const response = await route.fetch();
+      cache.set(url, { status: response.status(), headers: response.headers(), body: await response.body() });
+      await route.fulfill({ response });
+    } catch {
+      const hit = cache.get(url);
+      if (hit) await route.fulfill(hit);
+      else await route.abort("connectionrefused");
+    }
+  });
+}
+
+export async function waitReady(page) {
+  await page.locator('#editor[data-ready="true"] .cm-content').waitFor({ timeout: 30_000 });
+}
+
+/** The editor's text. */
+export function text(page) {
+  return page.evaluate(() => window.pairline.text());
+}
+
+/** Waits until the editor's text satisfies `check`; returns it. */
+export async function waitText(page, what, check, timeout = 30_000) {
+  return waitFor(what, async () => {
+    const value = await text(page);
+    return check(value) ? value : null;
+  }, { timeout });
+}
+
+/** Types at the end of the document, as a person would. */
+export async function typeAtEnd(page, keys) {
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(keys);
+}
+
+/** The connection badge: `{ state, unsynced }`. */
+export async function badge(page) {
+  return page.evaluate(() => {
+    const el = document.querySelector('[data-testid="connection"]');
+    return { state: el?.dataset.state ?? "", unsynced: Number(el?.dataset.unsynced ?? 0) };
+  });
+}
+
+/** Own changes stored in IndexedDB and not yet acknowledged. */
+export function storedUnacked(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("pairline");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction("unacked").objectStore("unacked").count();
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
