@@ -334,7 +334,10 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
     for (what, messages, code, close) in cases {
         let mut socket = RawSocket::open(&room).await;
         for message in messages {
-            socket.send(message).await;
+            // The server may refuse before the last message; the refusal still arrives.
+            if !socket.try_send(message).await {
+                break;
+            }
         }
         assert_eq!(socket.expect_refusal().await, (code, close), "{what}");
     }

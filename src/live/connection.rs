@@ -24,6 +24,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A connection silent (no message, no pong) for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a closed connection keeps reading while the client finishes closing.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// At most this many queued frames are written before one flush.
 const MAX_FRAMES_PER_FLUSH: usize = 64;
 /// Attempts to join a room that is unloading at that very moment.
@@ -43,6 +45,12 @@ pub async fn serve(socket: WebSocket, rooms: Rooms, room_id: String) {
     }
     drop(outbox);
     let _ = writer.await;
+    // Finish the closing handshake: drop what the client still sends until its close, so
+    // that unread data does not reset the connection before our close frame reaches it.
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
 }
 
 /// Waits for `Hello` and joins the room; on failure the participant has been told why.

@@ -122,6 +122,11 @@ impl RawSocket {
         self.socket.send(message).await.expect("send");
     }
 
+    /// Sends unless the server has already closed the connection; whether it was sent.
+    pub async fn try_send(&mut self, message: Message) -> bool {
+        self.socket.send(message).await.is_ok()
+    }
+
     /// Reads until the server's `Error` and close; returns the error code and close code.
     pub async fn expect_refusal(&mut self) -> (ErrorCode, u16) {
         let mut error = None;
