@@ -11,6 +11,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::background;
 use crate::clock::now_millis;
 use crate::document::{self, DocState};
 use crate::store::{SnapshotRecord, Store};
@@ -102,7 +103,7 @@ async fn run(
 ) {
     let snapshot_seq = start.snapshot.as_ref().map_or(0, |(seq, _)| *seq);
     let room_id = start.room_id.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
+    let loaded = background::run(move || {
         let doc = match &start.snapshot {
             Some((_, saved)) => document::load(saved).unwrap_or_else(|err| {
                 tracing::error!(room_id = %start.room_id, error = %err, "cannot load the room's snapshot; starting from the log");
@@ -169,7 +170,7 @@ async fn run(
             Some(Command::CurrentState(reply)) => {
                 this.catch_up().await;
                 let doc = std::mem::replace(&mut this.doc, document::empty());
-                if let Ok((doc, state)) = tokio::task::spawn_blocking(move || {
+                if let Ok((doc, state)) = background::run(move || {
                     let state = document::read_state(&doc);
                     (doc, state)
                 })
@@ -199,7 +200,7 @@ impl Materialiser {
         let pending = std::mem::take(&mut self.pending);
         let doc = std::mem::replace(&mut self.doc, document::empty());
         let room_id = self.room_id.clone();
-        let applied = tokio::task::spawn_blocking(move || {
+        let applied = background::run(move || {
             let (doc, seq) = apply(&room_id, doc, pending);
             let state = document::read_state(&doc);
             (doc, seq, state)
@@ -234,7 +235,7 @@ impl Materialiser {
     async fn snapshot(&mut self) {
         self.last_snapshot_at = Instant::now();
         let doc = std::mem::replace(&mut self.doc, document::empty());
-        let Ok((doc, saved, state)) = tokio::task::spawn_blocking(move || {
+        let Ok((doc, saved, state)) = background::run(move || {
             let saved = doc.save();
             let state = document::read_state(&doc);
             (doc, saved, state)
