@@ -12,7 +12,7 @@ use std::process::Command;
 /// be given its content-hashed name (`PAIRLINE_WORKER`).
 const WORKER: &str = "worker=src/sync/worker.ts";
 /// The page's entry points; each produces one file in the output directory.
-const ENTRIES: &[&str] = &["src/main.ts", "src/app.css"];
+const ENTRIES: &[&str] = &["src/main.ts", "src/app.css", "sw=src/offline/sw.ts"];
 /// Files served as they are: the icon, and the Automerge wasm the sync worker loads.
 const VERBATIM: &[&str] = &["src/favicon.svg", WASM];
 /// The Automerge wasm; the page learns its content-hashed name at bundle time

@@ -152,6 +152,23 @@ async fn assets_are_embedded_with_cache_headers() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // The service worker lives at the root (its scope covers the room pages), named by
+    // every page, and is always revalidated so that a new release's worker takes over.
+    assert_eq!(
+        attribute_after(&home, "name=\"pairline-sw\"", "content"),
+        "/sw.js"
+    );
+    let worker = server.client.get(server.url("/sw.js")).send().await.unwrap();
+    assert_eq!(worker.status(), StatusCode::OK);
+    assert!(
+        worker.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(worker.headers()[CACHE_CONTROL], "no-cache");
+    assert!(worker.text().await.unwrap().contains("fetch"));
     server.stop().await;
 }
 

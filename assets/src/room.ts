@@ -3,6 +3,7 @@
 // editable for editors and read-only for observers (`?observe=1`), with the language
 // picker, the people in the room, their cursors and the connection badge.
 import type { ChangeSet } from "@codemirror/state";
+import { keepPageForOffline } from "./offline/cache";
 
 import { type EditorHandle, createEditor } from "./editor/editor";
 import { type RemoteCursor, remoteCursors, setRemoteCursors } from "./editor/cursors";
@@ -14,7 +15,7 @@ import { createThemeToggle, initTheme } from "./ui/theme";
 import { Collab } from "./sync/collab";
 import type { Person, Range, Status } from "./sync/messages";
 import type { Role } from "./sync/protocol";
-import { Session } from "./sync/session";
+import { Session, syncAssetUrls } from "./sync/session";
 
 /** What tests and the benchmark read from the page. */
 interface PageHooks {
@@ -34,6 +35,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   const roomId = container.dataset.roomId ?? "";
   const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
   const role: Role = new URLSearchParams(location.search).get("observe") === "1" ? "observer" : "editor";
+  void keepPageForOffline(syncAssetUrls());
   const identity = storedIdentity() ?? (await askIdentity());
 
   let editor: EditorHandle | null = null;

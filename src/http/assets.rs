@@ -28,7 +28,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/assets/{name}", get(serve))
+    Router::new()
+        .route("/assets/{name}", get(serve))
+        .route("/sw.js", get(service_worker))
 }
 
 /// The URL path of a bundled file (by its plain name) that changes when its content does.
@@ -38,6 +40,12 @@ pub fn href(name: &str) -> String {
         .find(|asset| asset.name == name)
         .unwrap_or_else(|| panic!("no bundled asset named {name}"));
     format!("assets/{}", asset.hashed_name)
+}
+
+/// The service worker, at the root so that its scope covers the room pages; always
+/// revalidated, so that a new release's worker takes over.
+async fn service_worker(headers: HeaderMap) -> Response {
+    serve(Path("sw.js".to_owned()), headers).await
 }
 
 async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Response {

@@ -34,6 +34,8 @@ pub struct Layout {
     css: String,
     js: String,
     favicon: String,
+    /// The service worker that keeps room pages for offline reloads.
+    service_worker: String,
 }
 
 impl Layout {
@@ -43,6 +45,7 @@ impl Layout {
             css: links.path(&assets::href("app.css")),
             js: links.path(&assets::href("main.js")),
             favicon: links.path(&assets::href("favicon.svg")),
+            service_worker: links.path("sw.js"),
         }
     }
 }

@@ -17,7 +17,6 @@ export async function openRoom(browser, room, { name, color = "#d62728", observe
       [name, color],
     );
   }
-  if (offlineCache) await serveFromCacheWhenDown(context);
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
   await page.goto(`${room.editorUrl}${observe ? "?observe=1" : ""}`);
@@ -27,28 +26,20 @@ export async function openRoom(browser, room, { name, color = "#d62728", observe
     await dialog.getByRole("button", { name: "Join" }).click();
   }
   if (wait) await waitReady(page);
+  if (offlineCache) await keptForOffline(page);
   return { context, page };
 }
 
 /**
- * Keeps a copy of every response and answers from it when the server cannot be
- * reached, as an offline-capable page would: lets a test reload a page while the
- * server is down. WebSockets are not routed and fail for real.
+ * Waits until the page's service worker controls it and the page is in its offline
+ * cache, so that it loads again while the server is down (as it would for a user).
  */
-async function serveFromCacheWhenDown(context) {
-  const cache = new Map();
-  await context.route((url) => url.protocol.startsWith("http"), async (route) => {
-    const url = route.request().url();
-    try {
-      const response = await route.fetch();
-      cache.set(url, { status: response.status(), headers: response.headers(), body: await response.body() });
-      await route.fulfill({ response });
-    } catch {
-      const hit = cache.get(url);
-      if (hit) await route.fulfill(hit);
-      else await route.abort("connectionrefused");
-    }
-  });
+async function keptForOffline(page) {
+  await page.waitForFunction(
+    async () => navigator.serviceWorker.controller !== null && (await caches.match(location.pathname)) !== undefined,
+    null,
+    { timeout: 30_000, polling: 100 },
+  );
 }
 
 export async function waitReady(page) {

@@ -137,9 +137,6 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
-  // Pages answered by a test's request routing count as public; without this their
-  // WebSocket to the loopback server is blocked (Local Network Access).
-  "--disable-features=LocalNetworkAccessChecks",
 ];
 
 /**

@@ -32,6 +32,11 @@ function assetUrl(name: string): string {
   return new URL(`./${name}`, import.meta.url).href;
 }
 
+/** The URLs of the worker bundle and the wasm (kept for offline reloads). */
+export function syncAssetUrls(): string[] {
+  return [assetUrl(WORKER_NAME), assetUrl(WASM_NAME)];
+}
+
 export class Session {
   private readonly worker: Worker;
 
