@@ -5,6 +5,8 @@
 mod common;
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::process::{ServerProcess, free_port};
@@ -16,6 +18,8 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 const CRASHES: usize = 20;
+/// Acknowledgements the editors must receive between two crashes (and after the last).
+const ACKS_BETWEEN_CRASHES: usize = 10;
 
 on_both_backends!(acknowledged_changes_survive_twenty_crashes);
 
@@ -34,21 +38,25 @@ async fn acknowledged_changes_survive_twenty_crashes(backend: Backend) {
         .unwrap();
 
     let stop = CancellationToken::new();
+    let acks = Arc::new(AtomicUsize::new(0));
     let editors: Vec<_> = (0..4)
         .map(|n| {
             tokio::spawn(keep_editing(
                 room["wsUrl"].as_str().unwrap().to_owned(),
                 n,
                 stop.clone(),
+                acks.clone(),
             ))
         })
         .collect();
+    // Each crash comes once the editors are back and the server has made more of their
+    // changes durable since the last one.
     for _ in 0..CRASHES {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        wait_for_more_acks(&acks).await;
         server.kill().await;
         server = ServerProcess::start(&["serve"], &db, &listen).await;
     }
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    wait_for_more_acks(&acks).await;
     stop.cancel();
 
     let mut clients = Vec::new();
@@ -86,7 +94,12 @@ async fn acknowledged_changes_survive_twenty_crashes(backend: Backend) {
 
 /// Edits without pause, online or not, reconnecting whenever the server is back; returns
 /// the client and the hashes the server acknowledged.
-async fn keep_editing(url: String, seed: u64, stop: CancellationToken) -> (SyncClient, HashSet<Hash>) {
+async fn keep_editing(
+    url: String,
+    seed: u64,
+    stop: CancellationToken,
+    acks: Arc<AtomicUsize>,
+) -> (SyncClient, HashSet<Hash>) {
     let mut client = SyncClient::new(&url, Identity::editor(&format!("editor {seed}")));
     reconnect(&mut client).await;
     client
@@ -106,6 +119,7 @@ async fn keep_editing(url: String, seed: u64, stop: CancellationToken) -> (SyncC
             Ok(events) => {
                 for event in events {
                     if let Event::Acked(list) = event {
+                        acks.fetch_add(list.len(), Ordering::Relaxed);
                         acked.extend(list.into_iter().map(|(hash, _)| hash));
                     }
                 }
@@ -114,6 +128,19 @@ async fn keep_editing(url: String, seed: u64, stop: CancellationToken) -> (SyncC
         }
     }
     (client, acked)
+}
+
+/// Waits until the editors have had `ACKS_BETWEEN_CRASHES` more acknowledgements.
+async fn wait_for_more_acks(acks: &AtomicUsize) {
+    let target = acks.load(Ordering::Relaxed) + ACKS_BETWEEN_CRASHES;
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    while acks.load(Ordering::Relaxed) < target {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the editors' changes are no longer acknowledged"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 async fn reconnect(client: &mut SyncClient) {
