@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use serde_json::json;
-use support::{BenchDb, ServerProcess, machine_summary};
+use support::{BenchDb, ServerProcess, backends, machine_summary};
 
 #[derive(Debug, Parser)]
 #[command(about = "Rooms API throughput and latency, and start-up time")]
@@ -38,11 +38,7 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let backends: Vec<&str> = match args.backend.as_str() {
-        "all" => vec!["sqlite", "postgres"],
-        one @ ("sqlite" | "postgres") => vec![one],
-        other => panic!("unknown backend {other:?}: use sqlite, postgres or all"),
-    };
+    let backends = backends(&args.backend);
     println!("# Rooms API benchmark\n\n{}\n", machine_summary());
     println!(
         "Load: {} concurrent keep-alive clients, {} s per phase, load generator and server on the same machine.\n",

@@ -158,6 +158,16 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// The backends named by a `--backend` argument: sqlite, postgres or all.
+pub fn backends(arg: &str) -> Vec<&'static str> {
+    match arg {
+        "all" => vec!["sqlite", "postgres"],
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        other => panic!("unknown backend {other:?}: use sqlite, postgres or all"),
+    }
+}
+
 /// One line naming the machine: CPU model, cores, memory, kernel.
 pub fn machine_summary() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

@@ -14,7 +14,7 @@ mod trace;
 mod typing;
 
 use clap::Parser;
-use support::{BenchDb, ServerProcess, machine_summary};
+use support::{BenchDb, ServerProcess, backends, machine_summary};
 
 /// The server's default `sync.snapshot_every`.
 const SNAPSHOT_EVERY: u64 = 5000;
@@ -51,11 +51,7 @@ pub struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let backends: Vec<&str> = match args.backend.as_str() {
-        "all" => vec!["sqlite", "postgres"],
-        one @ ("sqlite" | "postgres") => vec![one],
-        other => panic!("unknown backend {other:?}: use sqlite, postgres or all"),
-    };
+    let backends = backends(&args.backend);
     let edits = trace::load(&args.trace);
     println!("# Sync engine benchmark\n\n{}\n", machine_summary());
     for backend in backends {
