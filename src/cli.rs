@@ -105,9 +105,17 @@ async fn migrate(config: Config) -> Result<(), String> {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::builder()
+    let mut filter = tracing_subscriber::EnvFilter::builder()
         .parse(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Automerge opens an info-level span, arguments formatted, for every column of every
+    // change it parses: at the default level that was a tenth of the materialiser's CPU.
+    // Its warnings and errors still show; `log_level = "automerge=debug"` brings the rest.
+    if !filter.to_string().contains("automerge")
+        && let Ok(quiet) = "automerge=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

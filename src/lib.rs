@@ -81,6 +81,13 @@ pub async fn launch(
     };
     let app = http::router(state.clone());
 
+    // Keystrokes are tiny writes; Nagle's algorithm would hold one back behind an
+    // unacknowledged one (the WebSocket writer already batches what is queued).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     let serving = axum::serve(listener, app)
         .with_graceful_shutdown(stopping.clone().cancelled_owned())
         .into_future();
