@@ -1,5 +1,6 @@
 //! The materialiser: off the hot path, each live room keeps an Automerge document that
-//! follows its log in batches (at most one apply per interval, never one per keystroke),
+//! follows its log in batches (when typing pauses, or every few seconds while it goes on;
+//! at once when someone needs the exact state; never one apply per keystroke),
 //! reports the room's state (code, language, title) and writes snapshots, so that running
 //! code, opening the room and replay never need the whole log.
 
@@ -16,8 +17,13 @@ use crate::clock::now_millis;
 use crate::document::{self, DocState};
 use crate::store::{SnapshotRecord, Store};
 
-/// Shortest time between two applies in one room.
-const APPLY_INTERVAL: Duration = Duration::from_millis(500);
+/// Changes are applied once the room has been quiet this long...
+const APPLY_WHEN_QUIET_FOR: Duration = Duration::from_secs(1);
+/// ...or, while typing goes on, once the oldest unapplied change is this old. Applying
+/// (and reading the text back) costs about as much for a few changes as for many, so
+/// fewer, larger batches keep hundreds of busy rooms cheap; what needs the exact state
+/// asks for it (`current_state`).
+const APPLY_AT_MOST_AFTER: Duration = Duration::from_secs(5);
 /// A room quiet for this long gets a snapshot if it changed since the last one.
 const IDLE_SNAPSHOT_AFTER: Duration = Duration::from_secs(30);
 /// Shortest time between two snapshots made because enough changes came in: a burst
@@ -133,17 +139,16 @@ async fn run(
     };
     this.report(state);
 
-    let mut last_apply = Instant::now();
+    let mut oldest_pending = Instant::now();
     let mut last_change = Instant::now();
     loop {
-        let apply_at = last_apply + APPLY_INTERVAL;
+        let apply_at = (last_change + APPLY_WHEN_QUIET_FOR).min(oldest_pending + APPLY_AT_MOST_AFTER);
         let idle_at = last_change + IDLE_SNAPSHOT_AFTER;
         let throttled_until = this.last_snapshot_at + MIN_SNAPSHOT_GAP;
         let command = tokio::select! {
             command = commands.recv() => command,
             () = tokio::time::sleep_until(apply_at), if !this.pending.is_empty() => {
                 this.catch_up().await;
-                last_apply = Instant::now();
                 continue;
             }
             () = tokio::time::sleep_until(idle_at), if this.applied_seq > this.snapshot_seq => {
@@ -157,15 +162,17 @@ async fn run(
                 if this.snapshot_due() {
                     this.snapshot().await;
                 }
-                last_apply = Instant::now();
                 continue;
             }
         };
         match command {
             None => break,
             Some(Command::Apply(entries)) => {
-                this.pending.extend(entries);
                 last_change = Instant::now();
+                if this.pending.is_empty() {
+                    oldest_pending = last_change;
+                }
+                this.pending.extend(entries);
             }
             Some(Command::CurrentState(reply)) => {
                 this.catch_up().await;

@@ -192,6 +192,10 @@ async fn create_room(
     }
 }
 
+/// How long a room page waits for the room's exact current text before showing the last
+/// materialised one.
+const CURRENT_TEXT_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
 async fn room(State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let missing = || {
         PageError::not_found(
@@ -209,13 +213,21 @@ async fn room(State(state): State<AppState>, Path(id): Path<String>) -> Result<H
         .map_err(|err| PageError::internal(&state.links, err))?
         .ok_or_else(missing)?;
     // The live room's materialised state: the page shows the current text at once, however
-    // long the room's history. A room that cannot be opened just now shows its starter.
-    let preview = match state.rooms.handle(&room.id) {
-        Ok(live) => live.preview().await,
+    // long the room's history. If bringing it up to date takes too long, the state as last
+    // materialised (a few seconds old at most) will do; the editor catches up as it syncs.
+    // A room that cannot be opened just now shows its starter.
+    let current = match state.rooms.handle(&room.id) {
+        Ok(live) => match tokio::time::timeout(CURRENT_TEXT_WAIT, live.state()).await {
+            Ok(Some((seq, doc))) => Some((seq, doc.code, doc.language)),
+            _ => live
+                .preview()
+                .await
+                .map(|preview| (preview.seq, preview.code, preview.language)),
+        },
         Err(_) => None,
     };
-    let (code, language) = match preview {
-        Some(preview) if preview.seq > 0 => (preview.code, preview.language),
+    let (code, language) = match current {
+        Some((seq, code, language)) if seq > 0 => (code, language),
         _ => (room.initial_code.clone(), room.language.clone()),
     };
     let language_name = languages::find(&language).map_or("Unknown language", |language| language.name);
