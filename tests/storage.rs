@@ -131,10 +131,19 @@ async fn activity_only_moves_forward(backend: Backend) {
     let store = db.store().await;
     let id = room(1, 100).id;
     store.create_room(&room(1, 100)).await.unwrap();
-    assert!(store.touch_room(&id, 500).await.unwrap());
-    assert!(store.touch_room(&id, 300).await.unwrap());
+    assert_eq!(store.touch_rooms(&[&id], 500).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .touch_rooms(&[&id, "AAAAAAAAAAAAAAAAAAAAAA"], 300)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(store.get_room(&id).await.unwrap().unwrap().last_active_at, 500);
-    assert!(!store.touch_room("AAAAAAAAAAAAAAAAAAAAAA", 1).await.unwrap());
+    assert_eq!(
+        store.touch_rooms(&["AAAAAAAAAAAAAAAAAAAAAA"], 1).await.unwrap(),
+        0
+    );
     store.close().await;
 }
 
@@ -222,7 +231,7 @@ async fn expired_rooms_are_purged_with_their_logs(backend: Backend) {
     let mut recent = room(1, now - 40 * DAY_MILLIS);
     recent.id = "recentlyactive00000000".to_owned();
     store.create_room(&recent).await.unwrap();
-    store.touch_room(&recent.id, now - DAY_MILLIS).await.unwrap();
+    store.touch_rooms(&[&recent.id], now - DAY_MILLIS).await.unwrap();
     let mut fresh = room(2, now);
     fresh.id = "brandnew00000000000000".to_owned();
     store.create_room(&fresh).await.unwrap();

@@ -88,8 +88,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a room and everything that belongs to it; false if it did not exist.
     async fn delete_room(&self, id: &str) -> Result<bool, StoreError>;
 
-    /// Records activity in a room at `at`; false if the room does not exist.
-    async fn touch_room(&self, id: &str, at: Millis) -> Result<bool, StoreError>;
+    /// Records activity at `at` in each of these rooms (in one statement per few hundred,
+    /// so that hundreds of busy rooms cost one write, not hundreds). Returns how many
+    /// exist; an unknown id is skipped.
+    async fn touch_rooms(&self, ids: &[&str], at: Millis) -> Result<u64, StoreError>;
 
     /// Deletes every room whose last activity is before `cutoff`, with its changes and
     /// snapshots. Returns how many rooms went.

@@ -33,8 +33,13 @@ pub const LIST_ROOMS_AFTER: &str = concat!(
 
 pub const DELETE_ROOM: &str = "DELETE FROM rooms WHERE id = $1";
 
-/// Keeps the later of the stored and the given activity time.
-pub const TOUCH_ROOM: &str = "UPDATE rooms SET last_active_at = CASE WHEN last_active_at > $2 THEN last_active_at ELSE $2 END WHERE id = $1";
+/// The start of the statement recording activity in rooms: the time, then
+/// `THEN last_active_at ELSE` the time `END WHERE id IN (`ids`)`. It keeps the later of
+/// the stored and the given time.
+pub const TOUCH_ROOMS: &str = "UPDATE rooms SET last_active_at = CASE WHEN last_active_at > ";
+
+/// Rooms touched by one statement (one parameter each, far under both backends' limits).
+pub const TOUCH_BATCH: usize = 500;
 
 /// Deletes at most `$2` expired rooms; the retention sweep repeats it until none are left,
 /// so that no single transaction holds the database for long.

@@ -4,7 +4,9 @@
 
 use futures::future::BoxFuture;
 use sqlx::migrate::{Migrate, Migrator};
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type,
+};
 
 use super::sql;
 use super::{
@@ -124,13 +126,23 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn touch_room(&self, id: &str, at: Millis) -> Result<bool, StoreError> {
-        let done = sqlx::query(sql::TOUCH_ROOM)
-            .bind(id.to_owned())
-            .bind(at)
-            .execute(&self.writer)
-            .await?;
-        Ok(DB::rows_affected(&done) > 0)
+    async fn touch_rooms(&self, ids: &[&str], at: Millis) -> Result<u64, StoreError> {
+        let mut touched = 0;
+        for chunk in ids.chunks(sql::TOUCH_BATCH) {
+            let mut update = QueryBuilder::<DB>::new(sql::TOUCH_ROOMS);
+            update
+                .push_bind(at)
+                .push(" THEN last_active_at ELSE ")
+                .push_bind(at);
+            update.push(" END WHERE id IN (");
+            let mut list = update.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_string());
+            }
+            update.push(")");
+            touched += DB::rows_affected(&update.build().execute(&self.writer).await?);
+        }
+        Ok(touched)
     }
 
     async fn delete_rooms_inactive_before(&self, cutoff: Millis) -> Result<u64, StoreError> {
