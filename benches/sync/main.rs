@@ -43,6 +43,9 @@ pub struct Args {
     /// The editing trace (see ../shared/traces/README.md).
     #[arg(long, default_value = "../shared/traces/automerge-paper.json")]
     trace: String,
+    /// Only the many-rooms typing phase (for quick comparisons).
+    #[arg(long)]
+    typing_only: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -59,6 +62,11 @@ async fn main() {
         let db = BenchDb::new(backend).await;
         let server = ServerProcess::start(&args.binary, &db).await;
         typing::many_rooms(&args, &server).await;
+        if args.typing_only {
+            server.stop().await;
+            db.drop().await;
+            continue;
+        }
         let trace_room = trace::push(&server, &edits).await;
         trace::wait_for_snapshot(&trace_room, SNAPSHOT_EVERY).await;
         typing::trace_room_beside_empty_room(&args, &server, &trace_room).await;

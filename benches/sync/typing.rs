@@ -13,15 +13,21 @@ use serde_json::{Value, json};
 use crate::Args;
 use crate::support::{ServerProcess, process_cpu_seconds};
 
+/// Typing before the measured period: thousands of clients starting at the same instant
+/// (their first changes, the server's first write for every room) are not the steady
+/// state the figures describe.
+const WARM_UP: Duration = Duration::from_secs(3);
 /// Connections opened at once while setting up.
 const CONNECT_CONCURRENCY: usize = 64;
 
-/// What one typing client saw.
-#[derive(Default)]
+/// What one typing client saw. Changes are matched across clients by the sequence number
+/// the server gave them in their room (the author learns it from the acknowledgement), so
+/// that receiving clients need not parse changes to know which is which.
 struct Tally {
+    room: String,
     sent: Vec<(Hash, Instant)>,
-    received: Vec<(Hash, Instant)>,
-    acked: Vec<(Hash, Instant)>,
+    received: Vec<(u64, Instant)>,
+    acked: Vec<(Hash, u64, Instant)>,
     errors: u64,
 }
 
@@ -53,8 +59,12 @@ pub async fn many_rooms(args: &Args, server: &ServerProcess) {
 
     let clients: Vec<SyncClient> = first.into_iter().chain(rest).collect();
     println!(
-        "### {} rooms x {} clients x {} keystrokes/s, {} s\n",
-        args.rooms, args.clients, args.rate, args.seconds
+        "### {} rooms x {} clients x {} keystrokes/s, {} s measured after {} s of warm-up\n",
+        args.rooms,
+        args.clients,
+        args.rate,
+        args.seconds,
+        WARM_UP.as_secs()
     );
     let cpu = CpuMeter::start(server);
     let tallies = type_for(clients, args.rate, Duration::from_secs(args.seconds)).await;
@@ -170,13 +180,15 @@ impl CpuMeter {
     }
 }
 
-/// Every client types for `duration`; returns what each saw.
+/// Every client types for `WARM_UP` and then `duration`; returns what each saw of the
+/// keystrokes sent after the warm-up.
 async fn type_for(clients: Vec<SyncClient>, rate: f64, duration: Duration) -> Vec<Tally> {
-    let until = Instant::now() + duration;
+    let measure_from = Instant::now() + WARM_UP;
+    let until = measure_from + duration;
     let tasks: Vec<_> = clients
         .into_iter()
         .enumerate()
-        .map(|(n, client)| tokio::spawn(type_in(client, rate, until, n as u64)))
+        .map(|(n, client)| tokio::spawn(type_in(client, rate, measure_from, until, n as u64)))
         .collect();
     let mut tallies = Vec::new();
     for task in tasks {
@@ -185,22 +197,40 @@ async fn type_for(clients: Vec<SyncClient>, rate: f64, duration: Duration) -> Ve
     tallies
 }
 
-async fn type_in(mut client: SyncClient, rate: f64, until: Instant, seed: u64) -> Tally {
+async fn type_in(
+    mut client: SyncClient,
+    rate: f64,
+    measure_from: Instant,
+    until: Instant,
+    seed: u64,
+) -> Tally {
     let mut rng = fastrand::Rng::with_seed(seed);
     let gap = Duration::from_secs_f64(1.0 / rate);
     let mut next = Instant::now() + gap.mul_f64(rng.f64());
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        room: client.url().to_owned(),
+        sent: Vec::new(),
+        received: Vec::new(),
+        acked: Vec::new(),
+        errors: 0,
+    };
     while Instant::now() < until {
         match tokio::time::timeout_at(next.into(), client.next_event()).await {
+            Ok(Ok(Event::Relayed(seqs))) => {
+                let now = Instant::now();
+                tally.received.extend(seqs.into_iter().map(|seq| (seq, now)));
+            }
             Ok(Ok(Event::Changes(changes))) => {
                 let now = Instant::now();
                 tally
                     .received
-                    .extend(changes.into_iter().map(|(_, hash)| (hash, now)));
+                    .extend(changes.into_iter().map(|(seq, _)| (seq, now)));
             }
             Ok(Ok(Event::Acked(acked))) => {
                 let now = Instant::now();
-                tally.acked.extend(acked.into_iter().map(|(hash, _)| (hash, now)));
+                tally
+                    .acked
+                    .extend(acked.into_iter().map(|(hash, seq)| (hash, seq, now)));
             }
             Ok(Ok(_)) => {}
             Ok(Err(_)) => {
@@ -212,7 +242,8 @@ async fn type_in(mut client: SyncClient, rate: f64, until: Instant, seed: u64) -
                 let at = rng.usize(..=client.len());
                 let started = Instant::now();
                 match client.edit(at, 0, "x").await {
-                    Ok(Some(hash)) => tally.sent.push((hash, started)),
+                    Ok(Some(hash)) if started >= measure_from => tally.sent.push((hash, started)),
+                    Ok(Some(_)) => {}
                     _ => tally.errors += 1,
                 }
             }
@@ -230,16 +261,20 @@ fn print_latency_table(groups: &[(&str, &Vec<Tally>)], cpu: CpuUse) {
         let sent: HashMap<Hash, Instant> = tallies.iter().flat_map(|t| t.sent.iter().copied()).collect();
         let mut peer = Histogram::<u64>::new(3).unwrap();
         let mut ack = Histogram::<u64>::new(3).unwrap();
+        let mut sent_by_seq: HashMap<(&str, u64), Instant> = HashMap::new();
         for tally in tallies.iter() {
-            for (hash, at) in &tally.received {
-                if let Some(sent_at) = sent.get(hash) {
-                    peer.record(at.duration_since(*sent_at).as_micros() as u64)
-                        .unwrap();
-                }
-            }
-            for (hash, at) in &tally.acked {
+            for (hash, seq, at) in &tally.acked {
                 if let Some(sent_at) = sent.get(hash) {
                     ack.record(at.duration_since(*sent_at).as_micros() as u64)
+                        .unwrap();
+                    sent_by_seq.insert((&tally.room, *seq), *sent_at);
+                }
+            }
+        }
+        for tally in tallies.iter() {
+            for (seq, at) in &tally.received {
+                if let Some(sent_at) = sent_by_seq.get(&(tally.room.as_str(), *seq)) {
+                    peer.record(at.duration_since(*sent_at).as_micros() as u64)
                         .unwrap();
                 }
             }

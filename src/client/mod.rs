@@ -14,6 +14,7 @@ use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::document;
@@ -71,6 +72,9 @@ pub enum Event {
     },
     /// Changes from others (or the catch-up): (seq, hash) of each.
     Changes(Vec<(u64, Hash)>),
+    /// Changes from others seen by a relay-only client after its first edit: their
+    /// sequence numbers only (neither parsed nor applied).
+    Relayed(Vec<u64>),
     Acked(Vec<(Hash, u64)>),
     Needed(Vec<Hash>),
     Peers,
@@ -120,8 +124,8 @@ impl SyncClient {
         }
     }
 
-    /// Keeps changes received after the first local edit out of the document (for load
-    /// generation: the relay is measured, not Automerge).
+    /// Keeps changes received after the first local edit out of the document, unparsed
+    /// (for load generation: the relay is measured, not Automerge).
     pub fn relay_only(mut self) -> Self {
         self.apply_remote = false;
         self
@@ -130,7 +134,9 @@ impl SyncClient {
     /// Connects, says `Hello` and waits for `Welcome`; then re-sends the changes the
     /// server has not acknowledged. The catch-up follows as ordinary messages.
     pub async fn connect(&mut self) -> Result<(), ClientError> {
-        let (socket, _) = tokio_tungstenite::connect_async(self.url.as_str()).await?;
+        let config = WebSocketConfig::default().read_buffer_size(crate::live::ws::READ_BUFFER_BYTES);
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(self.url.as_str(), Some(config), true).await?;
         let (sink, stream) = socket.split();
         self.sink = Some(sink);
         self.stream = Some(stream);
@@ -160,6 +166,11 @@ impl SyncClient {
         self.sink = None;
         self.stream = None;
         self.peer_id = None;
+    }
+
+    /// The room's WebSocket URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn is_connected(&self) -> bool {
@@ -285,6 +296,12 @@ impl SyncClient {
             ServerMessage::Welcome(welcome) => self.welcome(welcome)?,
             ServerMessage::Changes { durable_seq, changes } => {
                 self.watermark.durable(durable_seq);
+                for (seq, _) in &changes {
+                    self.watermark.see(*seq);
+                }
+                if !self.apply_remote && self.edited {
+                    return Ok(Event::Relayed(changes.iter().map(|(seq, _)| *seq).collect()));
+                }
                 let mut seen = Vec::with_capacity(changes.len());
                 let mut parsed = Vec::with_capacity(changes.len());
                 for (seq, bytes) in changes {
@@ -293,14 +310,9 @@ impl SyncClient {
                     seen.push((seq, change.hash().0));
                     parsed.push(change);
                 }
-                if self.apply_remote || !self.edited {
-                    self.doc
-                        .apply_changes(parsed)
-                        .map_err(|err| ClientError::Apply(err.to_string()))?;
-                }
-                for (seq, _) in &seen {
-                    self.watermark.see(*seq);
-                }
+                self.doc
+                    .apply_changes(parsed)
+                    .map_err(|err| ClientError::Apply(err.to_string()))?;
                 Event::Changes(seen)
             }
             ServerMessage::Ack { durable_seq, acked } => {
