@@ -1,4 +1,4 @@
-//! The command line: `pairline [serve]` and `pairline migrate`.
+//! The command line: `pairline [serve]`, `pairline migrate` and `pairline user add`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,13 +25,30 @@ struct Cli {
     command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 enum Command {
     /// Run the server (the default when no command is given): applies pending database
     /// migrations, then serves the web app and API until Ctrl-C or SIGTERM.
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is asked for (not echoed), or read from the first
+    /// line of stdin when it is not a terminal.
+    Add {
+        /// The account's e-mail address (its login).
+        #[arg(long)]
+        email: String,
+        /// admin or interviewer.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -58,6 +75,9 @@ pub fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(loaded.config).await,
             Command::Migrate => migrate(loaded.config).await,
+            Command::User(UserCommand::Add { email, role }) => {
+                crate::auth::cli::add_user(&loaded.config, &email, &role).await
+            }
         }
     });
     match result {

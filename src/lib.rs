@@ -4,6 +4,7 @@
 //! bind port 0 and learn the address.
 
 pub mod app;
+pub mod auth;
 pub mod background;
 pub mod cli;
 pub mod client;

@@ -2,6 +2,7 @@
 //! default) and a PostgreSQL backend, chosen by the database URL. Each backend has its
 //! own migrations under `migrations/`, embedded in the binary.
 
+mod accounts;
 mod postgres;
 mod records;
 mod sql;
@@ -16,7 +17,10 @@ use async_trait::async_trait;
 use crate::config::{Config, DatabaseUrl};
 
 pub use crate::clock::Millis;
-pub use records::{ChangeIndexRow, ChangeRecord, RoomCursor, RoomRecord, SnapshotRecord};
+pub use accounts::Accounts;
+pub use records::{
+    ChangeIndexRow, ChangeRecord, RoomCursor, RoomRecord, SessionRecord, SnapshotRecord, UserRecord,
+};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +58,8 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("a room with id {0} already exists")]
     DuplicateRoom(String),
+    #[error("an account with the address {0} already exists")]
+    DuplicateEmail(String),
 }
 
 impl StoreError {
@@ -63,9 +69,10 @@ impl StoreError {
     }
 }
 
-/// Everything Pairline keeps: rooms, their change logs and their snapshots.
+/// Everything Pairline keeps: rooms, their change logs and their snapshots, and (through
+/// [`Accounts`]) staff accounts and sessions.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

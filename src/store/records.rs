@@ -73,3 +73,30 @@ pub struct ChangeIndexRow {
     pub actor: Vec<u8>,
     pub actor_seq: i64,
 }
+
+/// A staff account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRecord {
+    /// Random, URL-safe.
+    pub id: String,
+    /// Lower-cased.
+    pub email: String,
+    /// argon2id, PHC string form.
+    pub password_hash: String,
+    /// `admin` or `interviewer`.
+    pub role: String,
+    /// 0 while the account is enabled; otherwise when it was disabled.
+    pub disabled_at: Millis,
+    pub created_at: Millis,
+}
+
+/// A login session as stored: found by the SHA-256 of its cookie's token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub token_hash: Vec<u8>,
+    pub user_id: String,
+    /// What every form posted in this session must carry.
+    pub csrf_token: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}

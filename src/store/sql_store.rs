@@ -53,6 +53,7 @@ where
     for<'r> SnapshotRecord: FromRow<'r, DB::Row>,
     for<'r> ChangeIndexRow: FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
+    SqlStore<DB>: super::Accounts,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND

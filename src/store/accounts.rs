@@ -1,0 +1,185 @@
+//! Staff accounts and login sessions: the [`Accounts`] half of the store, the same SQL on
+//! both backends.
+
+use async_trait::async_trait;
+use sqlx::{Decode, Encode, Executor, FromRow, IntoArguments, Type};
+
+use super::sql_store::{Dialect, SqlStore};
+use super::{Millis, SessionRecord, StoreError, UserRecord};
+
+macro_rules! user_columns {
+    () => {
+        "id, email, password_hash, role, disabled_at, created_at"
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        "token_hash, user_id, csrf_token, created_at, expires_at"
+    };
+}
+
+const INSERT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6)"
+);
+const USER_BY_EMAIL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+const USER_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
+const SET_DISABLED: &str = "UPDATE users SET disabled_at = $2 WHERE id = $1";
+const INSERT_SESSION: &str = concat!(
+    "INSERT INTO sessions (",
+    session_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5)"
+);
+const LIVE_SESSION: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE token_hash = $1 AND expires_at > $2"
+);
+const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+
+/// Staff accounts and their sessions.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Inserts an account; [`StoreError::DuplicateEmail`] if the address is taken.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    /// The account with this (lower-cased) address.
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// How many accounts exist (none: the server offers its set-up link).
+    async fn count_users(&self) -> Result<u64, StoreError>;
+
+    /// Replaces an account's password hash; false if there is no such account.
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<bool, StoreError>;
+
+    /// Disables an account at `at` (or enables it again with 0); false if there is no such
+    /// account. Disabling does not end sessions: call [`Accounts::delete_user_sessions`].
+    async fn set_disabled_at(&self, user_id: &str, at: Millis) -> Result<bool, StoreError>;
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    /// The session with this token hash, unless it expired by `now`.
+    async fn live_session(&self, token_hash: &[u8], now: Millis)
+    -> Result<Option<SessionRecord>, StoreError>;
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+
+    /// Ends every session of an account (after a password change, or when it is disabled).
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+impl<DB> Accounts for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'r> UserRecord: FromRow<'r, DB::Row>,
+    for<'r> SessionRecord: FromRow<'r, DB::Row>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+{
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let done = sqlx::query(INSERT_USER)
+            .bind(user.id.clone())
+            .bind(user.email.clone())
+            .bind(user.password_hash.clone())
+            .bind(user.role.clone())
+            .bind(user.disabled_at)
+            .bind(user.created_at)
+            .execute(&self.writer)
+            .await;
+        match done {
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                Err(StoreError::DuplicateEmail(user.email.clone()))
+            }
+            other => other.map(drop).map_err(StoreError::from),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(sqlx::query_as(USER_BY_EMAIL)
+            .bind(email.to_owned())
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(sqlx::query_as(USER_BY_ID)
+            .bind(id.to_owned())
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn count_users(&self) -> Result<u64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(COUNT_USERS).fetch_one(&self.reader).await?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(SET_PASSWORD)
+            .bind(user_id.to_owned())
+            .bind(password_hash.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn set_disabled_at(&self, user_id: &str, at: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(SET_DISABLED)
+            .bind(user_id.to_owned())
+            .bind(at)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(INSERT_SESSION)
+            .bind(session.token_hash.clone())
+            .bind(session.user_id.clone())
+            .bind(session.csrf_token.clone())
+            .bind(session.created_at)
+            .bind(session.expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_session(
+        &self,
+        token_hash: &[u8],
+        now: Millis,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(sqlx::query_as(LIVE_SESSION)
+            .bind(token_hash.to_vec())
+            .bind(now)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(DELETE_SESSION)
+            .bind(token_hash.to_vec())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(DELETE_USER_SESSIONS)
+            .bind(user_id.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done))
+    }
+}
