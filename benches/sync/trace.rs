@@ -137,9 +137,7 @@ pub async fn open_fresh(room: &Value) {
     let mut client = SyncClient::new(url, Identity::editor("fresh"));
     client.connect().await.expect("connect");
     client
-        .until(Duration::from_secs(60), "the catch-up", |c| {
-            c.watermark().contiguous() >= c.welcome.as_ref().map_or(0, |w| w.max_seq)
-        })
+        .until(Duration::from_secs(60), "the catch-up", SyncClient::is_caught_up)
         .await
         .expect("catch up");
     let editable = started.elapsed();

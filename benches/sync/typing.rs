@@ -136,9 +136,7 @@ async fn connect_all(targets: Vec<(Value, usize)>) -> Vec<SyncClient> {
             .relay_only();
             client.connect().await.expect("connect");
             client
-                .until(Duration::from_secs(60), "the document", |c| {
-                    c.watermark().contiguous() >= c.welcome.as_ref().map_or(0, |w| w.max_seq)
-                })
+                .until(Duration::from_secs(60), "the document", SyncClient::is_caught_up)
                 .await
                 .expect("the catch-up arrives");
             client

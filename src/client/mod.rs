@@ -168,6 +168,17 @@ impl SyncClient {
         self.peer_id = None;
     }
 
+    /// Whether changes from others go into the document: always, except for a relay-only
+    /// client once it has edited.
+    fn applies_remote(&self) -> bool {
+        self.apply_remote || !self.edited
+    }
+
+    /// Whether everything the server had when this client joined has arrived.
+    pub fn is_caught_up(&self) -> bool {
+        self.watermark.contiguous() >= self.welcome.as_ref().map_or(0, |welcome| welcome.max_seq)
+    }
+
     /// The room's WebSocket URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -299,7 +310,7 @@ impl SyncClient {
                 for (seq, _) in &changes {
                     self.watermark.see(*seq);
                 }
-                if !self.apply_remote && self.edited {
+                if !self.applies_remote() {
                     return Ok(Event::Relayed(changes.iter().map(|(seq, _)| *seq).collect()));
                 }
                 let mut seen = Vec::with_capacity(changes.len());
@@ -362,7 +373,7 @@ impl SyncClient {
         }
         self.watermark.durable(welcome.durable_seq);
         if let Some(snapshot) = &welcome.snapshot {
-            if self.apply_remote || !self.edited {
+            if self.applies_remote() {
                 self.doc
                     .load_incremental(&snapshot.document)
                     .map_err(|err| ClientError::Apply(err.to_string()))?;
