@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::{Decode, Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::sql_store::{Dialect, SqlStore};
+use super::sql_store::{Dialect, SqlStore, refuse_duplicate};
 use super::{Millis, SessionRecord, StoreError, UserRecord};
 
 macro_rules! user_columns {
@@ -98,12 +98,7 @@ where
             .bind(user.created_at)
             .execute(&self.writer)
             .await;
-        match done {
-            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                Err(StoreError::DuplicateEmail(user.email.clone()))
-            }
-            other => other.map(drop).map_err(StoreError::from),
-        }
+        refuse_duplicate(done, || StoreError::DuplicateEmail(user.email.clone()))
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {

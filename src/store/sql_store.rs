@@ -31,6 +31,17 @@ pub trait Dialect: Database {
     ) -> BoxFuture<'a, sqlx::Result<()>>;
 }
 
+/// An insert's outcome, with a unique-constraint violation reported as `duplicate()`.
+pub(super) fn refuse_duplicate<T>(
+    done: sqlx::Result<T>,
+    duplicate: impl FnOnce() -> StoreError,
+) -> Result<(), StoreError> {
+    match done {
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Err(duplicate()),
+        other => other.map(drop).map_err(StoreError::from),
+    }
+}
+
 /// A store on an SQL database: writes go through `writer`, reads through `reader` (the
 /// same pool on PostgreSQL; on SQLite a single writer connection and read-only readers).
 pub struct SqlStore<DB: Database> {
@@ -89,12 +100,7 @@ where
             .bind(room.last_active_at)
             .execute(&self.writer)
             .await;
-        match done {
-            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                Err(StoreError::DuplicateRoom(room.id.clone()))
-            }
-            other => other.map(drop).map_err(StoreError::from),
-        }
+        refuse_duplicate(done, || StoreError::DuplicateRoom(room.id.clone()))
     }
 
     async fn get_room(&self, id: &str) -> Result<Option<RoomRecord>, StoreError> {
