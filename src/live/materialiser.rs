@@ -155,13 +155,12 @@ async fn run(
                 this.snapshot().await;
                 continue;
             }
-            // A snapshot held back by MIN_SNAPSHOT_GAP is written as soon as the gap is over,
-            // so the log's tail after the newest snapshot stays short after a burst.
+            // The one place a snapshot is made for enough changes: at once after an apply
+            // makes it due, or, held back by MIN_SNAPSHOT_GAP, as soon as the gap is over,
+            // so that the log's tail after the newest snapshot stays short after a burst.
             () = tokio::time::sleep_until(throttled_until), if this.snapshot_due() => {
                 this.catch_up().await;
-                if this.snapshot_due() {
-                    this.snapshot().await;
-                }
+                this.snapshot().await;
                 continue;
             }
         };
@@ -199,7 +198,8 @@ async fn run(
 }
 
 impl Materialiser {
-    /// Applies every pending change in one batch, off the async threads.
+    /// Applies every pending change in one batch, off the async threads, and reports the
+    /// state (the actor loop then snapshots if that is due).
     async fn catch_up(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -220,9 +220,6 @@ impl Materialiser {
                 self.report(state);
             }
             Err(err) => tracing::error!(room_id = %self.room_id, error = %err, "applying changes panicked"),
-        }
-        if self.snapshot_due() && self.last_snapshot_at.elapsed() >= MIN_SNAPSHOT_GAP {
-            self.snapshot().await;
         }
     }
 

@@ -223,7 +223,8 @@ impl RoomHandle {
         let _ = self.tx.send(RoomCommand::Leave { peer });
     }
 
-    /// The room's state as last materialised (at most a moment behind), without waiting.
+    /// The room's state as last materialised (a few seconds behind at most while people
+    /// type), without waiting.
     pub async fn preview(&self) -> Option<Preview> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(RoomCommand::Preview(reply)).ok()?;

@@ -70,7 +70,8 @@ struct RoomPage {
     language_name: &'static str,
     share_url: String,
     ws_url: String,
-    /// The code as the server last materialised it, shown until the editor has loaded.
+    /// The room's current code as the server materialised it, shown until the editor has
+    /// loaded.
     code: String,
     /// The room's current language (the document's, which anyone in the room may change).
     language: String,
