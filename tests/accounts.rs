@@ -7,6 +7,7 @@ use std::process::Stdio;
 
 use common::{Backend, TestDb, process};
 use pairline::auth::{self, AccountError, Role, SESSION_LIFETIME_MILLIS};
+use pairline::store::{Store, UserRecord};
 use tokio::io::AsyncWriteExt;
 
 on_both_backends!(
@@ -18,6 +19,13 @@ on_both_backends!(
 );
 
 const PASSWORD: &str = "correct horse battery";
+
+/// The account most tests log in to: ada@example.com with `PASSWORD`.
+async fn ada(store: &dyn Store, role: Role) -> UserRecord {
+    auth::create_account(store, "ada@example.com", role, PASSWORD.into(), 0)
+        .await
+        .unwrap()
+}
 
 async fn an_account_round_trips_and_its_address_is_unique(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -76,15 +84,7 @@ async fn an_account_round_trips_and_its_address_is_unique(backend: Backend) {
 async fn only_the_right_password_opens_a_session(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let user = auth::create_account(
-        store.as_ref(),
-        "ada@example.com",
-        Role::Interviewer,
-        PASSWORD.into(),
-        0,
-    )
-    .await
-    .unwrap();
+    let user = ada(store.as_ref(), Role::Interviewer).await;
     for (email, password) in [
         ("ada@example.com", "correct horse batterY"),
         ("nobody@example.com", PASSWORD),
@@ -124,15 +124,7 @@ async fn only_the_right_password_opens_a_session(backend: Backend) {
 async fn a_session_ends_by_logout_expiry_or_disabling(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let user = auth::create_account(
-        store.as_ref(),
-        "ada@example.com",
-        Role::Interviewer,
-        PASSWORD.into(),
-        0,
-    )
-    .await
-    .unwrap();
+    let user = ada(store.as_ref(), Role::Interviewer).await;
     let open = || async {
         auth::log_in(store.as_ref(), "ada@example.com", PASSWORD.into(), 0)
             .await
@@ -180,9 +172,7 @@ async fn a_session_ends_by_logout_expiry_or_disabling(backend: Backend) {
 async fn a_password_change_keeps_only_the_new_password(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let user = auth::create_account(store.as_ref(), "ada@example.com", Role::Admin, PASSWORD.into(), 0)
-        .await
-        .unwrap();
+    let user = ada(store.as_ref(), Role::Admin).await;
     let new_hash = auth::password::hash("a brand new passphrase".into())
         .await
         .unwrap();
