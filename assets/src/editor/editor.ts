@@ -18,7 +18,8 @@ import {
   rectangularSelection,
 } from "@codemirror/view";
 import { languageExtension } from "./languages";
-import { editorLayout, pageTheme, themeExtension, watchPageTheme } from "./themes";
+import { pageTheme, watchPageTheme } from "../ui/theme";
+import { editorLayout, themeExtension } from "./themes";
 
 /** What `createEditor` needs. */
 export interface EditorOptions {

@@ -4,8 +4,7 @@ import type { Extension } from "@codemirror/state";
 import { oneDark } from "@codemirror/theme-one-dark";
 import { EditorView } from "@codemirror/view";
 
-/** "light" or "dark", as `<html data-theme>` names them. */
-export type ThemeName = "light" | "dark";
+import type { Theme } from "../ui/theme";
 
 /** Layout shared by both themes: fill the parent, page fonts, readable line height. */
 export const editorLayout: Extension = EditorView.theme({
@@ -41,34 +40,12 @@ const lightTheme = EditorView.theme(
   { dark: false },
 );
 
-const THEMES: Record<ThemeName, Extension> = {
+const THEMES: Record<Theme, Extension> = {
   light: [lightTheme, syntaxHighlighting(defaultHighlightStyle, { fallback: true })],
   dark: oneDark,
 };
 
 /** The editor extension for a theme. */
-export function themeExtension(name: ThemeName): Extension {
+export function themeExtension(name: Theme): Extension {
   return THEMES[name];
-}
-
-const DARK_QUERY = "(prefers-color-scheme: dark)";
-
-/** The page's theme: `<html data-theme>`, or the system preference when it is not set. */
-export function pageTheme(): ThemeName {
-  const chosen = document.documentElement.dataset.theme;
-  if (chosen === "light" || chosen === "dark") return chosen;
-  return window.matchMedia?.(DARK_QUERY).matches ? "dark" : "light";
-}
-
-/** Calls `onChange` whenever the page theme may have changed; returns a function to stop. */
-export function watchPageTheme(onChange: (theme: ThemeName) => void): () => void {
-  const notify = (): void => onChange(pageTheme());
-  const observer = new MutationObserver(notify);
-  observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-  const media = window.matchMedia?.(DARK_QUERY);
-  media?.addEventListener("change", notify);
-  return () => {
-    observer.disconnect();
-    media?.removeEventListener("change", notify);
-  };
 }

@@ -1,7 +1,8 @@
 // Light and dark: `<html data-theme>` holds the theme in use. A stored choice wins;
 // without one the page follows the system setting, also when it changes.
 
-type Theme = "light" | "dark";
+/** "light" or "dark", as `<html data-theme>` names them. */
+export type Theme = "light" | "dark";
 
 const STORAGE_KEY = "pairline.theme";
 const DARK_QUERY = "(prefers-color-scheme: dark)";
@@ -35,8 +36,23 @@ export function initTheme(): void {
   });
 }
 
-function currentTheme(): Theme {
-  return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+/** The page's theme: `<html data-theme>`, or the system's when it is not set. */
+export function pageTheme(): Theme {
+  const chosen = document.documentElement.dataset.theme;
+  return chosen === "light" || chosen === "dark" ? chosen : systemTheme();
+}
+
+/** Calls `onChange` whenever the page theme may have changed; returns a function to stop. */
+export function watchPageTheme(onChange: (theme: Theme) => void): () => void {
+  const notify = (): void => onChange(pageTheme());
+  const observer = new MutationObserver(notify);
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  const media = window.matchMedia?.(DARK_QUERY);
+  media?.addEventListener("change", notify);
+  return () => {
+    observer.disconnect();
+    media?.removeEventListener("change", notify);
+  };
 }
 
 /** Appends a button that switches between light and dark and remembers the choice. */
@@ -45,13 +61,13 @@ export function createThemeToggle(parent: HTMLElement): void {
   button.type = "button";
   button.className = "pl-theme-toggle";
   const show = (): void => {
-    const next: Theme = currentTheme() === "dark" ? "light" : "dark";
+    const next: Theme = pageTheme() === "dark" ? "light" : "dark";
     button.textContent = next === "dark" ? "☾ Dark" : "☀ Light";
     button.setAttribute("aria-label", `Switch to ${next} theme`);
     button.title = `Switch to ${next} theme`;
   };
   button.addEventListener("click", () => {
-    const next: Theme = currentTheme() === "dark" ? "light" : "dark";
+    const next: Theme = pageTheme() === "dark" ? "light" : "dark";
     try {
       localStorage.setItem(STORAGE_KEY, next);
     } catch {
@@ -59,7 +75,7 @@ export function createThemeToggle(parent: HTMLElement): void {
     }
     applyTheme(next);
   });
-  new MutationObserver(show).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  watchPageTheme(show);
   show();
   parent.appendChild(button);
 }
