@@ -143,24 +143,30 @@ fn init_logging(filter: &str) {
         .init();
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed by this call, not when the
+/// future is first polled: a signal that arrives right after the server says it is
+/// listening must stop it gracefully, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let watch = |kind: SignalKind, name: &'static str| {
+        signal(kind)
+            .inspect_err(|err| tracing::warn!(error = %err, "cannot watch for {name}"))
+            .ok()
     };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot watch for SIGTERM; only Ctrl-C stops the server");
-                std::future::pending::<()>().await;
-            }
+    let mut interrupt = watch(SignalKind::interrupt(), "Ctrl-C");
+    let mut terminate = watch(SignalKind::terminate(), "SIGTERM");
+    async move {
+        tokio::select! {
+            () = received(interrupt.as_mut()) => tracing::info!("received Ctrl-C"),
+            () = received(terminate.as_mut()) => tracing::info!("received SIGTERM"),
         }
-    };
-    tokio::select! {
-        () = interrupt => tracing::info!("received Ctrl-C"),
-        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}
+
+/// Completes when `signal` arrives; never if it could not be watched.
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => drop(signal.recv().await),
+        None => std::future::pending().await,
     }
 }

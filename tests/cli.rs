@@ -122,3 +122,15 @@ async fn sigterm_stops_the_server_gracefully_on_postgres() {
 async fn ctrl_c_stops_the_server_gracefully() {
     stops_gracefully_and_keeps_data(Backend::Sqlite, &["serve"], "-INT").await;
 }
+
+#[tokio::test]
+async fn a_signal_right_after_startup_still_stops_the_server_gracefully() {
+    // The signal handlers are in place before the server says it is listening, so a
+    // supervisor's SIGTERM at that moment is a clean stop, not a kill.
+    let db = TestDb::new(Backend::Sqlite).await;
+    for _ in 0..10 {
+        let server = ServerProcess::start(&["serve"], &db, "127.0.0.1:0").await;
+        let log = server.stop_with("-TERM").await;
+        assert!(log.contains("shut down"), "{log}");
+    }
+}
