@@ -60,6 +60,9 @@ async fn the_retention_job_deletes_expired_rooms(backend: Backend) {
         initial_code: String::new(),
         created_at: expired_at,
         last_active_at: expired_at,
+        owner_id: String::new(),
+        candidate_key: String::new(),
+        ended_at: 0,
     };
     store.create_room(&expired).await.unwrap();
     let change = ChangeRecord {

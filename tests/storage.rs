@@ -4,7 +4,7 @@ mod common;
 
 use common::{Backend, TestDb};
 use pairline::clock::DAY_MILLIS;
-use pairline::store::{ChangeRecord, RoomCursor, RoomRecord, SnapshotRecord, StoreError};
+use pairline::store::{ChangeRecord, RoomCursor, RoomQuery, RoomRecord, SnapshotRecord, Store, StoreError};
 
 on_both_backends!(
     migrations_applied_twice_are_a_no_op,
@@ -14,6 +14,7 @@ on_both_backends!(
     activity_only_moves_forward,
     the_change_log_is_ordered_and_idempotent,
     the_latest_snapshot_wins,
+    a_room_ends_once_and_keeps_its_access_fields,
     deleting_a_room_deletes_what_belongs_to_it,
     expired_rooms_are_purged_with_their_logs,
 );
@@ -26,7 +27,31 @@ fn room(id_seed: u8, created_at: i64) -> RoomRecord {
         initial_code: "print('hi')\n".to_owned(),
         created_at,
         last_active_at: created_at,
+        owner_id: if id_seed.is_multiple_of(2) { "even" } else { "odd" }.to_owned(),
+        candidate_key: format!("key{id_seed}"),
+        ended_at: 0,
     }
+}
+
+/// One page of the newest-first listing.
+async fn list(
+    store: &dyn Store,
+    owner_id: Option<&str>,
+    after: Option<&RoomRecord>,
+    limit: u32,
+) -> Vec<String> {
+    let cursor = after.map(RoomCursor::from);
+    store
+        .list_rooms(&RoomQuery {
+            owner_id,
+            after: cursor.as_ref(),
+            limit,
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|room| room.id)
+        .collect()
 }
 
 fn change(room_id: &str, seq: i64) -> ChangeRecord {
@@ -110,19 +135,45 @@ async fn listing_breaks_ties_by_id(backend: Backend) {
             .await
             .unwrap();
     }
-    let first = store.list_rooms(None, 2).await.unwrap();
-    let ids = |rooms: &[RoomRecord]| rooms.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&first), vec![room(5, 0).id, room(4, 0).id]);
-    let second = store
-        .list_rooms(Some(&RoomCursor::from(&first[1])), 2)
-        .await
-        .unwrap();
-    assert_eq!(ids(&second), vec![room(3, 0).id, room(2, 0).id]);
-    let third = store
-        .list_rooms(Some(&RoomCursor::from(&second[1])), 2)
-        .await
-        .unwrap();
-    assert_eq!(ids(&third), vec![room(1, 0).id]);
+    let store = store.as_ref();
+    let first = list(store, None, None, 2).await;
+    assert_eq!(first, vec![room(5, 0).id, room(4, 0).id]);
+    let second = list(store, None, Some(&room(4, 104)), 2).await;
+    assert_eq!(second, vec![room(3, 0).id, room(2, 0).id]);
+    let third = list(store, None, Some(&room(2, 100)), 2).await;
+    assert_eq!(third, vec![room(1, 0).id]);
+    // One owner's rooms, paged the same way.
+    let odd = list(store, Some("odd"), None, 2).await;
+    assert_eq!(odd, vec![room(5, 0).id, room(3, 0).id]);
+    assert_eq!(
+        list(store, Some("odd"), Some(&room(3, 100)), 2).await,
+        vec![room(1, 0).id]
+    );
+    assert!(list(store, Some("nobody"), None, 2).await.is_empty());
+    store.close().await;
+}
+
+async fn a_room_ends_once_and_keeps_its_access_fields(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let created = room(2, 100);
+    store.create_room(&created).await.unwrap();
+    assert_eq!(store.get_room(&created.id).await.unwrap().unwrap(), created);
+    assert!(store.end_room(&created.id, 700).await.unwrap());
+    assert!(!store.end_room(&created.id, 900).await.unwrap(), "ended twice");
+    assert!(
+        !store.end_room(&room(9, 0).id, 900).await.unwrap(),
+        "no such room"
+    );
+    let ended = store.get_room(&created.id).await.unwrap().unwrap();
+    assert!(ended.is_ended());
+    assert_eq!(
+        ended,
+        RoomRecord {
+            ended_at: 700,
+            ..created
+        }
+    );
     store.close().await;
 }
 
@@ -242,13 +293,7 @@ async fn expired_rooms_are_purged_with_their_logs(backend: Backend) {
         pairline::retention::purge(store.as_ref(), 30, now).await.unwrap(),
         0
     );
-    let left: Vec<_> = store
-        .list_rooms(None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let left: Vec<_> = list(store.as_ref(), None, None, 100).await.into_iter().collect();
     assert_eq!(left, vec![fresh.id.clone(), recent.id.clone()]);
     let old_id = format!("old{:0>19}", 7);
     assert!(store.changes_after(&old_id, 0, 10).await.unwrap().is_empty());

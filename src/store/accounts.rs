@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Decode, Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::sql_store::{Dialect, SqlStore, refuse_duplicate};
-use super::{Millis, SessionRecord, StoreError, UserRecord};
+use super::{ApiTokenRecord, Millis, SessionRecord, StoreError, UserRecord};
 
 macro_rules! user_columns {
     () => {
@@ -41,6 +41,13 @@ const LIVE_SESSION: &str = concat!(
 );
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+const INSERT_API_TOKEN: &str =
+    "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
+const API_TOKEN_BY_HASH: &str =
+    "SELECT id, user_id, name, token_hash, created_at FROM api_tokens WHERE token_hash = $1";
+const USER_API_TOKENS: &str = "SELECT id, user_id, name, token_hash, created_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id";
+const DELETE_API_TOKEN: &str = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
+const LIST_USERS: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY email");
 
 /// Staff accounts and their sessions.
 #[async_trait]
@@ -73,6 +80,20 @@ pub trait Accounts: Send + Sync {
 
     /// Ends every session of an account (after a password change, or when it is disabled).
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
+
+    /// Every account, by address.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    async fn create_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError>;
+
+    /// The API token with this hash.
+    async fn api_token_by_hash(&self, token_hash: &[u8]) -> Result<Option<ApiTokenRecord>, StoreError>;
+
+    /// An account's API tokens, oldest first.
+    async fn user_api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenRecord>, StoreError>;
+
+    /// Revokes one of `user_id`'s tokens; false if it has no token with that id.
+    async fn delete_api_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -86,6 +107,7 @@ where
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
     for<'r> UserRecord: FromRow<'r, DB::Row>,
     for<'r> SessionRecord: FromRow<'r, DB::Row>,
+    for<'r> ApiTokenRecord: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
 {
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
@@ -176,5 +198,44 @@ where
             .execute(&self.writer)
             .await?;
         Ok(DB::rows_affected(&done))
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        Ok(sqlx::query_as(LIST_USERS).fetch_all(&self.reader).await?)
+    }
+
+    async fn create_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError> {
+        sqlx::query(INSERT_API_TOKEN)
+            .bind(token.id.clone())
+            .bind(token.user_id.clone())
+            .bind(token.name.clone())
+            .bind(token.token_hash.clone())
+            .bind(token.created_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_token_by_hash(&self, token_hash: &[u8]) -> Result<Option<ApiTokenRecord>, StoreError> {
+        Ok(sqlx::query_as(API_TOKEN_BY_HASH)
+            .bind(token_hash.to_vec())
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn user_api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        Ok(sqlx::query_as(USER_API_TOKENS)
+            .bind(user_id.to_owned())
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
+    async fn delete_api_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(DELETE_API_TOKEN)
+            .bind(token_id.to_owned())
+            .bind(user_id.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
     }
 }

@@ -19,7 +19,8 @@ use crate::config::{Config, DatabaseUrl};
 pub use crate::clock::Millis;
 pub use accounts::Accounts;
 pub use records::{
-    ChangeIndexRow, ChangeRecord, RoomCursor, RoomRecord, SessionRecord, SnapshotRecord, UserRecord,
+    ApiTokenRecord, ChangeIndexRow, ChangeRecord, RoomCursor, RoomQuery, RoomRecord, SessionRecord,
+    SnapshotRecord, UserRecord,
 };
 
 /// Which database a store talks to.
@@ -89,11 +90,13 @@ pub trait Store: Accounts + Send + Sync + 'static {
     async fn get_room(&self, id: &str) -> Result<Option<RoomRecord>, StoreError>;
 
     /// Up to `limit` rooms, newest first, strictly after `after` in that order.
-    async fn list_rooms(&self, after: Option<&RoomCursor>, limit: u32)
-    -> Result<Vec<RoomRecord>, StoreError>;
+    async fn list_rooms(&self, query: &RoomQuery<'_>) -> Result<Vec<RoomRecord>, StoreError>;
 
     /// Deletes a room and everything that belongs to it; false if it did not exist.
     async fn delete_room(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Ends the room at `at`; false if there is no such room or it had already ended.
+    async fn end_room(&self, id: &str, at: Millis) -> Result<bool, StoreError>;
 
     /// Records activity at `at` in each of these rooms (in one statement per few hundred,
     /// so that hundreds of busy rooms cost one write, not hundreds). Returns how many

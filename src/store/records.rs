@@ -12,6 +12,18 @@ pub struct RoomRecord {
     pub initial_code: String,
     pub created_at: Millis,
     pub last_active_at: Millis,
+    /// The staff account that created it; '' for rooms older than accounts.
+    pub owner_id: String,
+    /// The secret in the candidate link; '' when the room has none.
+    pub candidate_key: String,
+    /// When the interviewer ended it; 0 while it goes on.
+    pub ended_at: Millis,
+}
+
+impl RoomRecord {
+    pub fn is_ended(&self) -> bool {
+        self.ended_at != 0
+    }
 }
 
 /// A position in the newest-first room listing: the last room of a page.
@@ -28,6 +40,15 @@ impl From<&RoomRecord> for RoomCursor {
             id: room.id.clone(),
         }
     }
+}
+
+/// Which rooms a listing returns, newest first: one owner's or everyone's (`owner_id`
+/// None), after a cursor, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomQuery<'a> {
+    pub owner_id: Option<&'a str>,
+    pub after: Option<&'a RoomCursor>,
+    pub limit: u32,
 }
 
 /// One entry of a room's append-only change log.
@@ -99,4 +120,16 @@ pub struct SessionRecord {
     pub csrf_token: String,
     pub created_at: Millis,
     pub expires_at: Millis,
+}
+
+/// An API token as stored: found by the SHA-256 of the token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiTokenRecord {
+    /// Random, URL-safe; names the token when it is revoked.
+    pub id: String,
+    pub user_id: String,
+    /// What its owner called it (e.g. "CI").
+    pub name: String,
+    pub token_hash: Vec<u8>,
+    pub created_at: Millis,
 }

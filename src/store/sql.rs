@@ -3,7 +3,7 @@
 /// The columns of [`super::RoomRecord`], in its field order.
 macro_rules! room_columns {
     () => {
-        "id, language, title, initial_code, created_at, last_active_at"
+        "id, language, title, initial_code, created_at, last_active_at, owner_id, candidate_key, ended_at"
     };
 }
 
@@ -14,7 +14,7 @@ pub const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE
 pub const INSERT_ROOM: &str = concat!(
     "INSERT INTO rooms (",
     room_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 );
 
 pub const GET_ROOM: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHERE id = $1");
@@ -22,16 +22,20 @@ pub const GET_ROOM: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHER
 pub const LIST_ROOMS_FIRST: &str = concat!(
     "SELECT ",
     room_columns!(),
-    " FROM rooms ORDER BY created_at DESC, id DESC LIMIT $1"
+    " FROM rooms WHERE ($1 = '' OR owner_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
 );
 
 pub const LIST_ROOMS_AFTER: &str = concat!(
     "SELECT ",
     room_columns!(),
-    " FROM rooms WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3"
+    " FROM rooms WHERE ($1 = '' OR owner_id = $1) AND (created_at, id) < ($2, $3) \
+     ORDER BY created_at DESC, id DESC LIMIT $4"
 );
 
 pub const DELETE_ROOM: &str = "DELETE FROM rooms WHERE id = $1";
+
+/// Ends a room at `$2` unless it already ended.
+pub const END_ROOM: &str = "UPDATE rooms SET ended_at = $2 WHERE id = $1 AND ended_at = 0";
 
 /// The start of the statement recording activity in rooms: the time, then
 /// `THEN last_active_at ELSE` the time `END WHERE id IN (`ids`)`. It keeps the later of

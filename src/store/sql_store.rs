@@ -10,7 +10,7 @@ use sqlx::{
 
 use super::sql;
 use super::{
-    Backend, ChangeIndexRow, ChangeRecord, MigrationReport, Millis, RoomCursor, RoomRecord, SnapshotRecord,
+    Backend, ChangeIndexRow, ChangeRecord, MigrationReport, Millis, RoomQuery, RoomRecord, SnapshotRecord,
     Store, StoreError,
 };
 
@@ -98,6 +98,9 @@ where
             .bind(room.initial_code.clone())
             .bind(room.created_at)
             .bind(room.last_active_at)
+            .bind(room.owner_id.clone())
+            .bind(room.candidate_key.clone())
+            .bind(room.ended_at)
             .execute(&self.writer)
             .await;
         refuse_duplicate(done, || StoreError::DuplicateRoom(room.id.clone()))
@@ -110,17 +113,16 @@ where
             .await?)
     }
 
-    async fn list_rooms(
-        &self,
-        after: Option<&RoomCursor>,
-        limit: u32,
-    ) -> Result<Vec<RoomRecord>, StoreError> {
-        let query = match after {
-            None => sqlx::query_as(sql::LIST_ROOMS_FIRST).bind(i64::from(limit)),
+    async fn list_rooms(&self, query: &RoomQuery<'_>) -> Result<Vec<RoomRecord>, StoreError> {
+        let owner = query.owner_id.unwrap_or_default().to_owned();
+        let limit = i64::from(query.limit);
+        let query = match query.after {
+            None => sqlx::query_as(sql::LIST_ROOMS_FIRST).bind(owner).bind(limit),
             Some(cursor) => sqlx::query_as(sql::LIST_ROOMS_AFTER)
+                .bind(owner)
                 .bind(cursor.created_at)
                 .bind(cursor.id.clone())
-                .bind(i64::from(limit)),
+                .bind(limit),
         };
         Ok(query.fetch_all(&self.reader).await?)
     }
@@ -128,6 +130,15 @@ where
     async fn delete_room(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(sql::DELETE_ROOM)
             .bind(id.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn end_room(&self, id: &str, at: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::END_ROOM)
+            .bind(id.to_owned())
+            .bind(at)
             .execute(&self.writer)
             .await?;
         Ok(DB::rows_affected(&done) > 0)
