@@ -95,10 +95,7 @@ async fn run_phase(
     operation: Operation,
     ids: &[String],
 ) -> Vec<String> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .build()
-        .unwrap();
+    let client = server.staff_client(reqwest::Client::builder().pool_max_idle_per_host(args.concurrency));
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let cpu_before = server.cpu_seconds();
     let started = Instant::now();

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::auth::setup::SetupLink;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::http::observe::Metrics;
 use crate::live::Rooms;
@@ -21,6 +23,9 @@ pub struct AppState {
     pub links: Arc<Links>,
     /// Cancelled when the server begins to shut down: long-lived tasks watch it.
     pub shutdown: CancellationToken,
+    pub login_throttle: Arc<LoginThrottle>,
+    /// The first-admin link, on offer while there are no accounts.
+    pub setup: Arc<SetupLink>,
 }
 
 /// Builds the absolute URLs the server hands out, from the public base URL.
@@ -45,9 +50,26 @@ impl Links {
         format!("{}{relative}", self.base.path())
     }
 
-    /// The page where people open a room.
+    /// The staff link: the page where staff open a room (login required).
     pub fn room_page(&self, room_id: &str) -> Url {
         self.join(&format!("r/{room_id}"))
+    }
+
+    /// The candidate link: the room's page for someone without an account.
+    pub fn candidate_page(&self, room_id: &str, key: &str) -> Url {
+        self.join(&format!("join/{room_id}/{key}"))
+    }
+
+    /// The page that creates the first admin.
+    pub fn setup_page(&self, token: &str) -> Url {
+        self.join(&format!("setup/{token}"))
+    }
+
+    /// The room's WebSocket for a candidate: the candidate key rides in the query.
+    pub fn candidate_socket(&self, room_id: &str, key: &str) -> Url {
+        let mut url = self.room_socket(room_id);
+        url.query_pairs_mut().append_pair("key", key);
+        url
     }
 
     /// The room's WebSocket, on `ws://` or `wss://` to match the base URL.

@@ -35,6 +35,22 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum TokenCommand {
+    /// Create an API token acting with an account's rights and print it on stdout.
+    Create {
+        /// The account's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "CI".
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -77,6 +93,9 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate(loaded.config).await,
             Command::User(UserCommand::Add { email, role }) => {
                 crate::auth::cli::add_user(&loaded.config, &email, &role).await
+            }
+            Command::Token(TokenCommand::Create { email, name }) => {
+                crate::auth::cli::create_token(&loaded.config, &email, &name).await
             }
         }
     });

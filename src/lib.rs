@@ -72,6 +72,7 @@ pub async fn launch(
     );
     let grace = config.shutdown_grace;
     let (rooms, persister) = Rooms::new(store.clone(), config.sync.clone());
+    let setup = auth::setup::SetupLink::offer(store.as_ref(), &links).await?;
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
@@ -79,6 +80,8 @@ pub async fn launch(
         metrics: Arc::new(Metrics::default()),
         links: Arc::new(links),
         shutdown: stopping.clone(),
+        login_throttle: Default::default(),
+        setup: Arc::new(setup),
     };
     let app = http::router(state.clone());
 
@@ -89,6 +92,7 @@ pub async fn launch(
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
     });
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let serving = axum::serve(listener, app)
         .with_graceful_shutdown(stopping.clone().cancelled_owned())
         .into_future();

@@ -5,6 +5,7 @@ mod common;
 
 use common::process::{ServerProcess, pairline};
 use common::{Backend, TestDb};
+use pairline::auth::Role;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -87,8 +88,11 @@ async fn migrate_twice_is_a_no_op_on_both_backends() {
 
 async fn stops_gracefully_and_keeps_data(backend: Backend, args: &[&str], signal: &str) {
     let db = TestDb::new(backend).await;
+    let client = db
+        .staff_account("ada@example.com", Role::Interviewer)
+        .await
+        .client();
     let server = ServerProcess::start(args, &db, "127.0.0.1:0").await;
-    let client = reqwest::Client::new();
     let created = client
         .post(format!("{}/v1/rooms", server.base))
         .json(&serde_json::json!({ "language": "cpp", "title": "survives" }))

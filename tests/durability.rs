@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::process::{ServerProcess, free_port};
 use common::sync::{SETTLE, assert_converged_at, pump, random_edit};
 use common::{Backend, TestDb};
+use pairline::auth::Role;
 use pairline::client::{Event, Identity, SyncClient};
 use pairline::protocol::Hash;
 use serde_json::Value;
@@ -26,8 +27,12 @@ on_both_backends!(acknowledged_changes_survive_twenty_crashes);
 async fn acknowledged_changes_survive_twenty_crashes(backend: Backend) {
     let db = TestDb::new(backend).await;
     let listen = format!("127.0.0.1:{}", free_port());
+    let client = db
+        .staff_account("ada@example.com", Role::Interviewer)
+        .await
+        .client();
     let mut server = ServerProcess::start(&["serve"], &db, &listen).await;
-    let room: Value = reqwest::Client::new()
+    let room: Value = client
         .post(format!("{}/v1/rooms", server.base))
         .json(&serde_json::json!({ "language": "python", "title": "crash test" }))
         .send()
@@ -42,7 +47,7 @@ async fn acknowledged_changes_survive_twenty_crashes(backend: Backend) {
     let editors: Vec<_> = (0..4)
         .map(|n| {
             tokio::spawn(keep_editing(
-                room["wsUrl"].as_str().unwrap().to_owned(),
+                room["candidateWsUrl"].as_str().unwrap().to_owned(),
                 n,
                 stop.clone(),
                 acks.clone(),
@@ -67,7 +72,7 @@ async fn acknowledged_changes_survive_twenty_crashes(backend: Backend) {
         clients.push(client);
         acknowledged.extend(acked);
     }
-    assert_converged_at(&server.base, &room, &mut clients).await;
+    assert_converged_at(&client, &server.base, &room, &mut clients).await;
 
     let store = db.store().await;
     let logged: HashSet<Hash> = store

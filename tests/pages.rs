@@ -63,9 +63,24 @@ async fn the_form_creates_a_room_and_opens_it(backend: Backend) {
     assert!(room.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; &#38; friends"));
     assert!(room.contains(">Rust<"), "the language is shown");
     let id = location.trim_start_matches("/r/");
-    let share = attribute_after(&room, "id=\"share-link\"", "value");
-    assert_eq!(share, format!("http://localhost:{}/r/{id}", server.addr.port()));
+    let candidate = attribute_after(&room, "id=\"share-link\"", "value");
+    let prefix = format!("http://localhost:{}/join/{id}/", server.addr.port());
+    assert!(candidate.starts_with(&prefix), "the candidate link: {candidate}");
+    let staff = attribute_after(&room, "id=\"staff-link\"", "value");
+    assert_eq!(staff, format!("http://localhost:{}/r/{id}", server.addr.port()));
     assert!(room.contains("data-copy-target=\"share-link\""), "a copy button");
+
+    // The candidate link opens the same room without an account, with no links to hand out.
+    let response = server.anonymous.get(candidate).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let candidate_page = response.text().await.unwrap();
+    assert!(candidate_page.contains("fn main()"));
+    assert!(!candidate_page.contains("share-link") && !candidate_page.contains("staff-link"));
+    let socket = attribute_after(&candidate_page, "id=\"editor\"", "data-ws-url");
+    assert!(
+        socket.contains("?key="),
+        "the candidate's socket carries the key: {socket}"
+    );
     assert!(
         room.contains("fn main()"),
         "the starter code is shown until the editor mounts"

@@ -39,6 +39,22 @@ async fn create_get_list_delete(backend: Backend) {
         room["wsUrl"],
         format!("ws://localhost:{}/v1/rooms/{id}/ws", server.addr.port())
     );
+    let key = room["candidateUrl"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(key.len(), 22, "128 random bits, base64url");
+    assert_eq!(
+        room["candidateUrl"],
+        format!("http://localhost:{}/join/{id}/{key}", server.addr.port())
+    );
+    assert_eq!(
+        room["candidateWsUrl"],
+        format!("ws://localhost:{}/v1/rooms/{id}/ws?key={key}", server.addr.port())
+    );
     assert!(room["createdAt"].as_str().unwrap().ends_with('Z'));
 
     let (status, fetched) = server.get(&format!("/v1/rooms/{id}")).await;
@@ -284,6 +300,12 @@ async fn links_use_the_public_url(backend: Backend) {
     assert_eq!(
         room["wsUrl"],
         format!("wss://pair.example.com/interviews/v1/rooms/{id}/ws")
+    );
+    assert!(
+        room["candidateUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("https://pair.example.com/interviews/join/{id}/"))
     );
     server.stop().await;
 }

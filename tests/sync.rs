@@ -82,7 +82,10 @@ async fn duplicates_and_out_of_order_changes_are_handled(backend: Backend) {
     assert_eq!(changes.len(), 20);
 
     // A second connection with a fresh identity sends them backwards, then twice over.
-    let mut sender = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("sender"));
+    let mut sender = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("sender"),
+    );
     sender.connect().await.unwrap();
     let mut reversed = changes.clone();
     reversed.reverse();
@@ -153,7 +156,7 @@ async fn a_head_only_the_client_has_is_asked_for(backend: Backend) {
     let mut carrier = connected(&room, "carrier").await;
     // A change made elsewhere (say, broadcast by a server that then crashed before
     // writing it) that the carrier holds but the server does not.
-    let mut elsewhere = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("gone"));
+    let mut elsewhere = SyncClient::new(room["candidateWsUrl"].as_str().unwrap(), Identity::editor("gone"));
     elsewhere
         .document_mut()
         .merge(&mut carrier.document().clone())
@@ -344,7 +347,10 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
 
     // Changes whose dependencies never come: held, then refused.
     let (orphans, _) = orphan_changes(&bystander, 5).await;
-    let mut waiter = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("waiter"));
+    let mut waiter = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("waiter"),
+    );
     waiter.connect().await.unwrap();
     waiter.send_raw_changes(orphans[1..2].to_vec()).await.unwrap();
     let refused = waiter.until(SETTLE, "a refusal", |_| false).await;
@@ -358,7 +364,10 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
         ),
         "{refused:?}"
     );
-    let mut hoarder = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("hoarder"));
+    let mut hoarder = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("hoarder"),
+    );
     hoarder.connect().await.unwrap();
     hoarder.send_raw_changes(orphans[1..].to_vec()).await.unwrap();
     let refused = hoarder.until(SETTLE, "a refusal", |_| false).await;
@@ -374,7 +383,10 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
     );
 
     // Oversized presence is dropped with a warning; the connection stays.
-    let mut chatty = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("chatty"));
+    let mut chatty = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("chatty"),
+    );
     chatty.connect().await.unwrap();
     let long = Selection {
         anchor: "x".repeat(500),
@@ -395,7 +407,10 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
 
     // The room is full: bystander, chatty and one more editor.
     let _third = connected(&room, "third").await;
-    let mut fourth = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("fourth"));
+    let mut fourth = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("fourth"),
+    );
     assert!(matches!(
         fourth.connect().await,
         Err(ClientError::Refused {
@@ -405,7 +420,7 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
     ));
 
     // An unknown room is a 404 before any upgrade.
-    let unknown = room["wsUrl"]
+    let unknown = room["candidateWsUrl"]
         .as_str()
         .unwrap()
         .replace(room["roomId"].as_str().unwrap(), "AAAAAAAAAAAAAAAAAAAAAA");

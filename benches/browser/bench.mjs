@@ -107,7 +107,7 @@ function remoteKeystrokes(saved) {
 
 async function pushTrace(P, server, edits) {
   const room = await server.createRoom({ language: "python", title: "trace", template: "" });
-  const client = await connect(P, room.wsUrl);
+  const client = await connect(P, room.candidateWsUrl);
   client.send({
     type: "hello",
     hello: { version: 1, syncedSeq: 0, heads: [], name: "trace", color: "#123456", role: "editor" },
@@ -161,7 +161,7 @@ async function pushTrace(P, server, edits) {
 async function waitForSnapshot(P, room) {
   const started = performance.now();
   for (;;) {
-    const client = await connect(P, room.wsUrl);
+    const client = await connect(P, room.candidateWsUrl);
     client.send({
       type: "hello",
       hello: { version: 1, syncedSeq: 0, heads: [], name: "probe", color: "#123456", role: "observer" },
@@ -234,7 +234,7 @@ async function openTraceRoom(browser, room, expectedLength) {
     const problems = [];
     page.on("pageerror", (err) => problems.push(String(err)));
     page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
-    const html = await (await page.goto(room.editorUrl)).text();
+    const html = await (await page.goto(room.candidateUrl)).text();
     const previewLength = unescapeHtml(html.match(/<pre class="code-preview">([\s\S]*?)<\/pre>/)?.[1] ?? "").length;
     await waitFor("the editor to be editable", () => page.evaluate(() => performance.getEntriesByName("pairline:editable").length > 0), { timeout: 120_000, interval: 50 }).catch(async (err) => {
       const status = await page.evaluate(() => JSON.stringify(window.pairline?.status()));

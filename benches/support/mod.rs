@@ -70,6 +70,9 @@ pub struct ServerProcess {
     child: Child,
     pub base: String,
     pub pid: u32,
+    /// The binary and its database settings, for `pairline user add` / `token create`.
+    command_env: (String, Vec<(String, String)>),
+    token: std::sync::OnceLock<String>,
 }
 
 impl ServerProcess {
@@ -121,7 +124,57 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let pid = child.id().unwrap();
-        Self { child, base, pid }
+        let env = vec![
+            (
+                "PAIRLINE_DATA_DIR".to_owned(),
+                db.dir.path().display().to_string(),
+            ),
+            ("PAIRLINE_DATABASE_URL".to_owned(), db.url.clone()),
+        ];
+        Self {
+            child,
+            base,
+            pid,
+            command_env: (binary.to_owned(), env),
+            token: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// An HTTP client built from `builder` that acts as an interviewer: the account and
+    /// an API token are made with the binary's own commands on first use.
+    pub fn staff_client(&self, builder: reqwest::ClientBuilder) -> reqwest::Client {
+        let token = self.token.get_or_init(|| {
+            let (binary, env) = &self.command_env;
+            let run = |args: &[&str], input: &str| {
+                let mut child = std::process::Command::new(binary)
+                    .args(args)
+                    .envs(env.iter().map(|(key, value)| (key, value)))
+                    .env("PAIRLINE_LOG_LEVEL", "error")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap_or_else(|err| panic!("run {binary}: {err}"));
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+                child.wait_with_output().unwrap()
+            };
+            let email = "bench@example.com";
+            // Already there when the database served an earlier start.
+            run(
+                &["user", "add", "--email", email, "--role", "interviewer"],
+                "bench password 1\n",
+            );
+            let made = run(&["token", "create", "--email", email, "--name", "bench"], "");
+            assert!(made.status.success(), "pairline token create failed");
+            String::from_utf8(made.stdout).unwrap().trim().to_owned()
+        });
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        builder.default_headers(headers).build().unwrap()
     }
 
     /// CPU time (user + system) the server has used so far, in seconds.

@@ -41,14 +41,18 @@ pub fn load(path: &str) -> Vec<Edit> {
 /// Creates an empty room and pushes the whole trace through the server from one client:
 /// every edit one change, sent as fast as the connection takes them. Returns the room.
 pub async fn push(server: &ServerProcess, edits: &[Edit]) -> Value {
-    let http = reqwest::Client::new();
+    let http = server.staff_client(reqwest::Client::builder());
     let room = create_room_with(
         &http,
         &server.base,
         json!({ "language": "python", "title": "trace", "template": "" }),
     )
     .await;
-    let mut client = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("trace")).relay_only();
+    let mut client = SyncClient::new(
+        room["candidateWsUrl"].as_str().unwrap(),
+        Identity::editor("trace"),
+    )
+    .relay_only();
     client.connect().await.expect("connect");
     client
         .until(Duration::from_secs(30), "the document", |c| {
@@ -128,7 +132,7 @@ fn make_changes(client: &SyncClient, edits: &[Edit]) -> Vec<Vec<u8>> {
 /// preview is the whole text, shown at once) and until its document is loaded and caught
 /// up (when it could edit).
 pub async fn open_fresh(room: &Value) {
-    let url = room["wsUrl"].as_str().unwrap();
+    let url = room["candidateWsUrl"].as_str().unwrap();
     let mut first_text = Vec::new();
     for _ in 0..5 {
         first_text.push(time_to_preview(url).await);
@@ -158,7 +162,7 @@ pub async fn open_fresh(room: &Value) {
 /// Waits until the room's newest snapshot covers all but the last few changes (what a
 /// fresh client is sent), as the server does on its own after a burst; prints how long.
 pub async fn wait_for_snapshot(room: &Value, snapshot_every: u64) {
-    let url = room["wsUrl"].as_str().unwrap();
+    let url = room["candidateWsUrl"].as_str().unwrap();
     let started = Instant::now();
     loop {
         let welcome = welcome(url).await;

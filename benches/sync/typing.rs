@@ -33,7 +33,7 @@ struct Tally {
 
 /// 500 rooms (by default) of 4 clients typing 2 keystrokes a second each.
 pub async fn many_rooms(args: &Args, server: &ServerProcess) {
-    let http = reqwest::Client::new();
+    let http = server.staff_client(reqwest::Client::builder());
     let rooms: Vec<Value> = futures::stream::iter(0..args.rooms)
         .map(|n| {
             let (http, base) = (&http, &server.base);
@@ -82,7 +82,7 @@ pub async fn many_rooms(args: &Args, server: &ServerProcess) {
 
 /// Clients typing in the trace room and, at the same time, in an empty room.
 pub async fn trace_room_beside_empty_room(args: &Args, server: &ServerProcess, trace_room: &Value) {
-    let http = reqwest::Client::new();
+    let http = server.staff_client(reqwest::Client::builder());
     let empty_room = create_room(&http, &server.base, "empty").await;
     let started = Instant::now();
     let trace_clients = connect_all((0..args.clients).map(|n| (trace_room.clone(), n)).collect()).await;
@@ -130,7 +130,7 @@ async fn connect_all(targets: Vec<(Value, usize)>) -> Vec<SyncClient> {
     futures::stream::iter(targets)
         .map(|(room, n)| async move {
             let mut client = SyncClient::new(
-                room["wsUrl"].as_str().unwrap(),
+                room["candidateWsUrl"].as_str().unwrap(),
                 Identity::editor(&format!("typist {n}")),
             )
             .relay_only();

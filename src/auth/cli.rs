@@ -1,10 +1,11 @@
-//! `pairline user add`: creates a staff account from the shell.
+//! `pairline user add` and `pairline token create`: accounts and API tokens from the shell.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::Role;
 use crate::clock::now_millis;
 use crate::config::Config;
+use crate::store::Store;
 
 /// Creates an account with the password typed at a prompt (not echoed) or, when stdin is
 /// not a terminal, read from its first line.
@@ -12,20 +13,53 @@ pub async fn add_user(config: &Config, email: &str, role: &str) -> Result<(), St
     let role: Role = role.parse()?;
     let email = super::normalise_email(email).map_err(|err| err.to_string())?;
     let password = read_password(&format!("Password for {email}: "))?;
+    let user = with_store(config, async |store| {
+        super::create_account(store, &email, role, password, now_millis())
+            .await
+            .map_err(|err| err.to_string())
+    })
+    .await?;
+    println!("created the {role} account {} (id {})", user.email, user.id);
+    Ok(())
+}
+
+/// Creates an API token for the account `email` and prints it (it cannot be shown again).
+pub async fn create_token(config: &Config, email: &str, name: &str) -> Result<(), String> {
+    let email = super::normalise_email(email).map_err(|err| err.to_string())?;
+    let token = with_store(config, async |store| {
+        let user = store
+            .user_by_email(&email)
+            .await
+            .map_err(|err| err.to_string())?
+            .ok_or_else(|| format!("there is no account with the address {email}"))?;
+        if user.disabled_at != 0 {
+            return Err(format!("the account {email} is disabled"));
+        }
+        let (token, _) = super::issue_api_token(store, &user, name, now_millis())
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(token)
+    })
+    .await?;
+    eprintln!("API token {name:?} for {email} (keep it secret; it is not shown again):");
+    println!("{token}");
+    Ok(())
+}
+
+/// Runs `work` on the configured (migrated) database, then closes it.
+async fn with_store<T>(
+    config: &Config,
+    work: impl AsyncFnOnce(&dyn Store) -> Result<T, String>,
+) -> Result<T, String> {
     let store = crate::store::connect(config)
         .await
         .map_err(|err| format!("cannot open the database {}: {err}", config.database_url()))?;
-    let created = async {
-        store.migrate().await.map_err(|err| err.to_string())?;
-        super::create_account(store.as_ref(), &email, role, password, now_millis())
-            .await
-            .map_err(|err| err.to_string())
-    }
-    .await;
+    let done = match store.migrate().await {
+        Ok(_) => work(store.as_ref()).await,
+        Err(err) => Err(err.to_string()),
+    };
     store.close().await;
-    let user = created?;
-    println!("created the {role} account {} (id {})", user.email, user.id);
-    Ok(())
+    done
 }
 
 fn read_password(prompt: &str) -> Result<String, String> {

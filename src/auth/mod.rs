@@ -1,7 +1,11 @@
 //! Staff accounts (admins and interviewers), their passwords and login sessions.
 
+pub mod caller;
 pub mod cli;
+pub mod cookies;
 pub mod password;
+pub mod setup;
+pub mod throttle;
 pub mod tokens;
 
 use std::fmt;
@@ -9,10 +13,12 @@ use std::str::FromStr;
 
 use crate::clock::Millis;
 use crate::ids::{ROOM_ID_BYTES, random_url_token};
-use crate::store::{SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{ApiTokenRecord, SessionRecord, Store, StoreError, UserRecord};
 
 /// How long a login lasts.
 pub const SESSION_LIFETIME_MILLIS: Millis = 12 * 60 * 60 * 1000;
+/// Longest API token name, in characters.
+pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 /// Longest e-mail address accepted (RFC 5321's limit).
 const MAX_EMAIL_CHARS: usize = 254;
 
@@ -162,6 +168,32 @@ pub async fn session_user(
         .await?
         .filter(|user| user.disabled_at == 0)
         .map(|user| (user, session)))
+}
+
+/// Makes an API token for `user` called `name`; returns the token (shown once, never
+/// stored) and its record.
+pub async fn issue_api_token(
+    store: &dyn Store,
+    user: &UserRecord,
+    name: &str,
+    now: Millis,
+) -> Result<(String, ApiTokenRecord), AccountError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AccountError::Invalid(format!(
+            "a token's name must be 1 to {MAX_TOKEN_NAME_CHARS} characters, e.g. \"CI\""
+        )));
+    }
+    let token = tokens::new_token();
+    let record = ApiTokenRecord {
+        id: random_url_token(ROOM_ID_BYTES),
+        user_id: user.id.clone(),
+        name: name.to_owned(),
+        token_hash: tokens::token_hash(&token),
+        created_at: now,
+    };
+    store.create_api_token(&record).await?;
+    Ok((token, record))
 }
 
 #[cfg(test)]

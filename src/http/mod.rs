@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod observe;
+pub mod security;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_request_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.links.clone(),
+            security::headers,
+        ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             observe::observe,

@@ -3,13 +3,17 @@
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 
 use super::OpenError;
 use crate::app::AppState;
+use crate::auth::caller::{Caller, same_origin};
 use crate::http::error::ApiError;
-use crate::rooms::is_room_id;
+use crate::http::extract::ApiQuery;
+use crate::rooms::{is_candidate_key, is_room_id};
 
 /// Bytes read from the socket at a time. Keystroke messages are a few hundred bytes; the
 /// transport's default (128 KiB, zero-filled before every read) cost more CPU than the
@@ -21,13 +25,46 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/rooms/{id}/ws", get(upgrade))
 }
 
+/// The socket's query: a candidate's key (staff authenticate with their session cookie or
+/// an API token instead).
+#[derive(Debug, Deserialize)]
+struct SocketQuery {
+    key: Option<String>,
+}
+
+/// Opens the room's socket for staff, or for a candidate holding the room's key. A
+/// browser's upgrade must come from one of our own pages (its `Origin`): the session
+/// cookie rides along on any site's WebSocket.
 async fn upgrade(
     State(state): State<AppState>,
     Path(room_id): Path<String>,
+    ApiQuery(query): ApiQuery<SocketQuery>,
+    headers: HeaderMap,
+    caller: Caller,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    if !same_origin(&headers, &state.links) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "the room's socket only accepts connections from this server's own pages",
+        ));
+    }
     if !is_room_id(&room_id) {
         return Err(no_such_room());
+    }
+    let record = state.store.get_room(&room_id).await?.ok_or_else(no_such_room)?;
+    if caller.staff().is_none() {
+        let Some(key) = query.key else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "open the room from its candidate link, or log in",
+            ));
+        };
+        if !is_candidate_key(&record, &key) {
+            return Err(no_such_room());
+        }
     }
     let room = state.rooms.handle(&room_id).map_err(open_error)?;
     room.probe().await.map_err(open_error)?;

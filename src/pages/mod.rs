@@ -1,31 +1,26 @@
 //! Server-rendered pages (askama): the home page with the new-room form, the room page
-//! the editor mounts into, and friendly error pages.
+//! the editor mounts into (staff and candidate links), login, logout and set-up, and
+//! friendly error pages.
+
+mod account;
+mod rooms;
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
 
 use crate::app::{AppState, Links};
-use crate::clock::now_millis;
+use crate::auth::caller::{Caller, Staff, same_origin};
 use crate::http::assets;
 use crate::http::error::ErrorReport;
-use crate::languages::{self, LANGUAGES, Language};
-use crate::rooms::{self, CreateRoomError, MAX_TITLE_CHARS, NewRoom, is_room_id};
-use crate::store::RoomRecord;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/rooms", post(create_room))
-        .route("/r/{id}", get(room))
+    rooms::router().merge(account::router())
 }
 
 /// What every page's frame links to.
@@ -36,6 +31,15 @@ pub struct Layout {
     favicon: String,
     /// The service worker that keeps room pages for offline reloads.
     service_worker: String,
+    /// The logged-in account, shown with a logout button.
+    account: Option<AccountBar>,
+}
+
+/// The logged-in account in the top bar.
+pub struct AccountBar {
+    email: String,
+    logout_action: String,
+    csrf: String,
 }
 
 impl Layout {
@@ -46,35 +50,22 @@ impl Layout {
             js: links.path(&assets::href("main.js")),
             favicon: links.path(&assets::href("favicon.svg")),
             service_worker: links.path("sw.js"),
+            account: None,
         }
     }
-}
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    layout: Layout,
-    languages: &'static [Language],
-    selected_language: &'a str,
-    title: &'a str,
-    max_title: usize,
-    create_action: String,
-    error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "room.html")]
-struct RoomPage {
-    layout: Layout,
-    room: RoomRecord,
-    language_name: &'static str,
-    share_url: String,
-    ws_url: String,
-    /// The room's current code as the server materialised it, shown until the editor has
-    /// loaded.
-    code: String,
-    /// The room's current language (the document's, which anyone in the room may change).
-    language: String,
+    /// The frame for a page shown to `staff` (or to someone without an account).
+    fn for_staff(links: &Links, staff: Option<&Staff>) -> Self {
+        let account = staff.map(|staff| AccountBar {
+            email: staff.user.email.clone(),
+            logout_action: links.path("logout"),
+            csrf: staff.csrf_token().unwrap_or_default().to_owned(),
+        });
+        Self {
+            account,
+            ..Self::new(links)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -101,6 +92,16 @@ impl PageError {
             links: links.clone(),
             status: StatusCode::NOT_FOUND,
             heading: "Nothing here",
+            message: message.into(),
+            internal: None,
+        }
+    }
+
+    pub fn forbidden(links: &Arc<Links>, message: impl Into<String>) -> Self {
+        Self {
+            links: links.clone(),
+            status: StatusCode::FORBIDDEN,
+            heading: "Not allowed",
             message: message.into(),
             internal: None,
         }
@@ -140,111 +141,44 @@ fn render(links: &Arc<Links>, page: impl Template) -> Result<Html<String>, PageE
         .map_err(|err| PageError::internal(links, err))
 }
 
-async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    render(&state.links, home_page(&state.links, "python", "", None))
-}
-
-fn home_page<'a>(links: &Links, language: &'a str, title: &'a str, error: Option<String>) -> HomePage<'a> {
-    HomePage {
-        layout: Layout::new(links),
-        languages: LANGUAGES,
-        selected_language: language,
-        title,
-        max_title: MAX_TITLE_CHARS,
-        create_action: links.path("rooms"),
-        error,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct CreateRoomForm {
-    language: String,
-    #[serde(default)]
-    title: String,
-}
-
-/// The home page's form: create the room and go to it, or show the form again with
-/// the problem spelled out.
-async fn create_room(
-    State(state): State<AppState>,
-    form: Result<Form<CreateRoomForm>, FormRejection>,
-) -> Result<Response, PageError> {
-    let Ok(Form(form)) = form else {
-        let page = home_page(
-            &state.links,
-            "python",
-            "",
-            Some("Pick a language for the room.".to_owned()),
-        );
-        return Ok((StatusCode::BAD_REQUEST, render(&state.links, page)?).into_response());
-    };
-    let input = NewRoom {
-        language: form.language.clone(),
-        title: Some(form.title.clone()),
-        template: None,
-    };
-    match rooms::create(state.store.as_ref(), input, now_millis()).await {
-        Ok(room) => Ok(Redirect::to(&state.links.path(&format!("r/{}", room.id))).into_response()),
-        Err(CreateRoomError::Input(err)) => {
-            let page = home_page(&state.links, &form.language, &form.title, Some(err.to_string()));
-            Ok((StatusCode::BAD_REQUEST, render(&state.links, page)?).into_response())
-        }
-        Err(CreateRoomError::Store(err)) => Err(PageError::internal(&state.links, err)),
-    }
-}
-
-/// How long a room page waits for the room's exact current text before showing the last
-/// materialised one.
-const CURRENT_TEXT_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
-
-async fn room(State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, PageError> {
-    let missing = || {
-        PageError::not_found(
-            &state.links,
-            "This room does not exist. It may have been deleted or expired.",
-        )
-    };
-    if !is_room_id(&id) {
-        return Err(missing());
-    }
-    let room = state
-        .store
-        .get_room(&id)
-        .await
-        .map_err(|err| PageError::internal(&state.links, err))?
-        .ok_or_else(missing)?;
-    // The live room's materialised state: the page shows the current text at once, however
-    // long the room's history. If bringing it up to date takes too long, the state as last
-    // materialised (a few seconds old at most) will do; the editor catches up as it syncs.
-    // A room that cannot be opened just now shows its starter.
-    let current = match state.rooms.handle(&room.id) {
-        Ok(live) => match tokio::time::timeout(CURRENT_TEXT_WAIT, live.state()).await {
-            Ok(Some((seq, doc))) => Some((seq, doc.code, doc.language)),
-            _ => live
-                .preview()
-                .await
-                .map(|preview| (preview.seq, preview.code, preview.language)),
-        },
-        Err(_) => None,
-    };
-    let (code, language) = match current {
-        Some((seq, code, language)) if seq > 0 => (code, language),
-        _ => (room.initial_code.clone(), room.language.clone()),
-    };
-    let language_name = languages::find(&language).map_or("Unknown language", |language| language.name);
-    let page = RoomPage {
-        code,
-        language,
-        layout: Layout::new(&state.links),
-        share_url: state.links.room_page(&room.id).into(),
-        ws_url: state.links.room_socket(&room.id).into(),
-        language_name,
-        room,
-    };
-    render(&state.links, page)
-}
-
 /// For any URL no route matches: a friendly page.
 pub async fn not_found(State(state): State<AppState>) -> PageError {
     PageError::not_found(&state.links, "There is no page at this address.")
+}
+
+/// A staff caller of a page; anyone else is sent to the login page, which brings them
+/// back here afterwards.
+pub struct PageStaff(pub Arc<Staff>);
+
+impl FromRequestParts<AppState> for PageStaff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Caller::from_request_parts(parts, state).await {
+            Ok(Caller::Staff(staff)) => Ok(PageStaff(staff)),
+            Ok(Caller::Anonymous) => {
+                let back = parts.uri.path_and_query().map_or("/", |path| path.as_str());
+                Err(Redirect::to(&account::login_path(&state.links, back)).into_response())
+            }
+            Err(err) => Err(err.into_response()),
+        }
+    }
+}
+
+/// Refuses a form post that does not carry the session's CSRF token or comes from
+/// another site.
+fn check_form(state: &AppState, staff: &Staff, headers: &HeaderMap, csrf: &str) -> Result<(), PageError> {
+    if staff.accepts_csrf(Some(csrf)) && same_origin(headers, &state.links) {
+        Ok(())
+    } else {
+        Err(stale_form(&state.links))
+    }
+}
+
+/// The answer to a form without a valid CSRF token.
+fn stale_form(links: &Arc<Links>) -> PageError {
+    PageError::forbidden(
+        links,
+        "This form has expired or was sent from another site. Go back, reload the page and try again.",
+    )
 }

@@ -1,4 +1,5 @@
-//! The rooms REST API: `POST/GET /v1/rooms`, `GET/DELETE /v1/rooms/{id}`.
+//! The rooms REST API: `POST/GET /v1/rooms`, `GET/DELETE /v1/rooms/{id}`. Staff only:
+//! interviewers see and manage the rooms they created, admins every room.
 
 use axum::Json;
 use axum::Router;
@@ -11,10 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{CreateRoomError, NewRoom, RoomInputError, is_room_id};
 use crate::app::{AppState, Links};
+use crate::auth::caller::{ApiStaff, Staff};
 use crate::clock::{now_millis, rfc3339};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::store::{RoomCursor, RoomRecord};
+use crate::store::{RoomCursor, RoomQuery, RoomRecord};
 
 /// Rooms per page when the caller does not say.
 const DEFAULT_PAGE: u32 = 20;
@@ -41,8 +43,14 @@ struct CreateRoomBody {
 #[serde(rename_all = "camelCase")]
 pub struct RoomView {
     room_id: String,
+    /// The staff link (login required).
     editor_url: String,
+    /// The room's socket for staff (session cookie or API token).
     ws_url: String,
+    /// The link for the candidate (no account); null for rooms older than accounts.
+    candidate_url: Option<String>,
+    /// The room's socket for the candidate, carrying the candidate key.
+    candidate_ws_url: Option<String>,
     language: String,
     title: String,
     created_at: String,
@@ -55,6 +63,10 @@ impl RoomView {
             room_id: room.id.clone(),
             editor_url: links.room_page(&room.id).into(),
             ws_url: links.room_socket(&room.id).into(),
+            candidate_url: (!room.candidate_key.is_empty())
+                .then(|| links.candidate_page(&room.id, &room.candidate_key).into()),
+            candidate_ws_url: (!room.candidate_key.is_empty())
+                .then(|| links.candidate_socket(&room.id, &room.candidate_key).into()),
             language: room.language.clone(),
             title: room.title.clone(),
             created_at: rfc3339(room.created_at),
@@ -65,12 +77,14 @@ impl RoomView {
 
 async fn create_room(
     State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
     ApiJson(body): ApiJson<CreateRoomBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let input = NewRoom {
         language: body.language,
         title: body.title,
         template: body.template,
+        owner_id: staff.user.id.clone(),
     };
     let room = super::create(state.store.as_ref(), input, now_millis()).await?;
     Ok((StatusCode::CREATED, Json(RoomView::new(&room, &state.links))))
@@ -78,9 +92,10 @@ async fn create_room(
 
 async fn get_room(
     State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RoomView>, ApiError> {
-    let room = find_room(&state, &id).await?;
+    let room = find_room(&state, &staff, &id).await?;
     Ok(Json(RoomView::new(&room, &state.links)))
 }
 
@@ -97,9 +112,10 @@ struct DocumentView {
 
 async fn get_document(
     State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    find_room(&state, &id).await?;
+    find_room(&state, &staff, &id).await?;
     let unavailable = || {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -119,11 +135,13 @@ async fn get_document(
 
 async fn delete_room(
     State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if is_room_id(&id) && state.store.delete_room(&id).await? {
+    find_room(&state, &staff, &id).await?;
+    if state.store.delete_room(&id).await? {
         state.rooms.close(&id);
-        tracing::info!(room_id = %id, "room deleted");
+        tracing::info!(room_id = %id, by = %staff.user.email, "room deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(no_such_room())
@@ -146,6 +164,7 @@ struct RoomList {
 
 async fn list_rooms(
     State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<RoomList>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
@@ -157,7 +176,14 @@ async fn list_rooms(
     }
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One extra row tells whether another page follows.
-    let mut rooms = state.store.list_rooms(after.as_ref(), limit + 1).await?;
+    let mut rooms = state
+        .store
+        .list_rooms(&RoomQuery {
+            owner_id: (!staff.is_admin()).then_some(staff.user.id.as_str()),
+            after: after.as_ref(),
+            limit: limit + 1,
+        })
+        .await?;
     let more = rooms.len() > limit as usize;
     rooms.truncate(limit as usize);
     let next_cursor = more.then(|| encode_cursor(&RoomCursor::from(rooms.last().expect("a full page"))));
@@ -170,12 +196,18 @@ async fn list_rooms(
     }))
 }
 
-/// The room with `id`, or the API's 404.
-pub async fn find_room(state: &AppState, id: &str) -> Result<RoomRecord, ApiError> {
+/// The room with `id` if `staff` manages it, or the API's 404 (someone else's room is
+/// not told apart from a missing one).
+pub async fn find_room(state: &AppState, staff: &Staff, id: &str) -> Result<RoomRecord, ApiError> {
     if !is_room_id(id) {
         return Err(no_such_room());
     }
-    state.store.get_room(id).await?.ok_or_else(no_such_room)
+    state
+        .store
+        .get_room(id)
+        .await?
+        .filter(|room| staff.manages(room))
+        .ok_or_else(no_such_room)
 }
 
 fn no_such_room() -> ApiError {

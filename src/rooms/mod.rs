@@ -7,6 +7,8 @@ use crate::ids::{ROOM_ID_BYTES, is_url_token, random_url_token};
 use crate::languages::{self, Language};
 use crate::store::{Millis, RoomRecord, Store, StoreError};
 
+/// Random bytes in the secret of a candidate link: 128 bits.
+pub const CANDIDATE_KEY_BYTES: usize = 16;
 /// Longest room title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Largest starting code a room may be created with.
@@ -19,6 +21,8 @@ pub struct NewRoom {
     pub title: Option<String>,
     /// Starting code; the language's starter template when absent.
     pub template: Option<String>,
+    /// The staff account creating it (its owner).
+    pub owner_id: String,
 }
 
 /// Why a new room was refused; each message tells the person what to change.
@@ -76,6 +80,9 @@ pub fn prepare(input: NewRoom, now: Millis) -> Result<RoomRecord, RoomInputError
         initial_code,
         created_at: now,
         last_active_at: now,
+        owner_id: input.owner_id,
+        candidate_key: random_url_token(CANDIDATE_KEY_BYTES),
+        ended_at: 0,
     })
 }
 
@@ -90,6 +97,13 @@ pub async fn create(store: &dyn Store, input: NewRoom, now: Millis) -> Result<Ro
 /// Whether `id` has the shape of a room id (so malformed ids never reach the database).
 pub fn is_room_id(id: &str) -> bool {
     is_url_token(id, ROOM_ID_BYTES)
+}
+
+/// Whether `key` is `room`'s candidate key (compared in constant time; a room without
+/// one has no candidate link).
+pub fn is_candidate_key(room: &RoomRecord, key: &str) -> bool {
+    !room.candidate_key.is_empty()
+        && crate::auth::tokens::constant_time_eq(room.candidate_key.as_bytes(), key.as_bytes())
 }
 
 fn clean_title(title: Option<&str>, language: &Language) -> Result<String, RoomInputError> {
@@ -116,6 +130,7 @@ mod tests {
             language: language.to_owned(),
             title: title.map(str::to_owned),
             template: template.map(str::to_owned),
+            owner_id: "owner".to_owned(),
         }
     }
 
@@ -126,6 +141,9 @@ mod tests {
         assert_eq!(room.title, "Go interview");
         assert_eq!(room.initial_code, languages::find("go").unwrap().starter);
         assert_eq!((room.created_at, room.last_active_at), (5, 5));
+        assert_eq!((room.owner_id.as_str(), room.ended_at), ("owner", 0));
+        assert!(is_candidate_key(&room, &room.candidate_key.clone()));
+        assert!(!is_candidate_key(&room, "AAAAAAAAAAAAAAAAAAAAAA"));
         assert_ne!(room.id, prepare(input("go", None, None), 5).unwrap().id);
     }
 

@@ -19,7 +19,7 @@ export async function openRoom(browser, room, { name, color = "#d62728", observe
   }
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
-  await page.goto(`${room.editorUrl}${observe ? "?observe=1" : ""}`);
+  await page.goto(`${room.candidateUrl}${observe ? "?observe=1" : ""}`);
   if (askName) {
     const dialog = page.locator("dialog[open]");
     await dialog.locator('input[name="name"]').fill(name);

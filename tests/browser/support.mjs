@@ -1,7 +1,7 @@
 // Shared by the browser tests and the browser benchmark: the real `pairline` binary as
 // a child process on a port of its own with a fresh data directory (SQLite), headless
 // Chromium through playwright-core, and waiting for conditions without fixed sleeps.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -115,17 +115,43 @@ export class Server {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  /** Creates a room through the REST API and returns its JSON. */
+  /** Runs a `pairline` command on this server's data directory; returns its stdout. */
+  command(args, input = "") {
+    return execFileSync(this.binary, args, {
+      env: { PATH: process.env.PATH, PAIRLINE_DATA_DIR: this.dataDir, PAIRLINE_LOG_LEVEL: "warn", ...this.env },
+      input,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+  }
+
+  /**
+   * An interviewer account (made with `pairline user add` on first use) and an API token
+   * for it (`pairline token create`).
+   */
+  staffToken() {
+    if (!this.token) {
+      this.command(["user", "add", "--email", STAFF_EMAIL, "--role", "interviewer"], `${STAFF_PASSWORD}\n`);
+      this.token = this.command(["token", "create", "--email", STAFF_EMAIL, "--name", "browser tests"]).trim();
+    }
+    return this.token;
+  }
+
+  /** Creates a room through the REST API (as the interviewer) and returns its JSON. */
   async createRoom(body = { language: "python" }) {
     const response = await fetch(`${this.base}/v1/rooms`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.staffToken()}` },
       body: JSON.stringify(body),
     });
     if (response.status !== 201) throw new Error(`creating a room: ${response.status} ${await response.text()}`);
     return response.json();
   }
 }
+
+/** The interviewer account `Server.staffToken()` makes. */
+export const STAFF_EMAIL = "interviewer@example.com";
+export const STAFF_PASSWORD = "correct horse battery";
 
 /** Chromium flags from DESIGN.md ("Browser tests"). */
 const CHROMIUM_ARGS = [

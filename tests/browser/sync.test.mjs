@@ -80,7 +80,7 @@ test("two people typing at the same spot at once lose and misplace nothing; emoj
     assert.equal(inside.replace(/[a🌍]/gu, ""), "bbbb🎉bbbb", both);
     // The server materialises the same text (UTF-16 positions on both sides).
     await waitFor("the server's copy of the text", async () => {
-      const html = await (await fetch(room.editorUrl)).text();
+      const html = await (await fetch(room.candidateUrl)).text();
       const code = html.match(/<pre class="code-preview">([\s\S]*?)<\/pre>/)?.[1];
       return code !== undefined && unescapeHtml(code) === both;
     });
@@ -208,7 +208,7 @@ test("two tabs of one room in one browser both work (one keeps the room on the d
     const room = await server.createRoom({ language: "python", template: "" });
     const first = await openRoom(browser, room, { name: "Tabs" });
     const second = await first.context.newPage();
-    await second.goto(room.editorUrl);
+    await second.goto(room.candidateUrl);
     await waitReady(second);
     await typeAtEnd(second, "from the second tab");
     await waitText(first.page, "the second tab's edit in the first", (t) => t === "from the second tab");

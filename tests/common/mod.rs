@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pairline::auth::Role;
 use pairline::config::{Config, DatabaseUrl};
-use pairline::store::Store;
+use pairline::store::{Store, UserRecord};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
@@ -121,6 +122,14 @@ impl TestDb {
         store
     }
 
+    /// A staff account with an API token, made behind the server's back.
+    pub async fn staff_account(&self, email: &str, role: Role) -> StaffAccount {
+        let store = self.store().await;
+        let account = StaffAccount::create(store.as_ref(), email, role).await;
+        store.close().await;
+        account
+    }
+
     /// Drops this PostgreSQL database now (terminating its connections).
     pub async fn drop_postgres_database(&self) {
         if let Some((admin, name)) = &self.postgres {
@@ -160,11 +169,69 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
 }
 
-/// The real server, launched in this process on a random port.
+/// The password of every account tests make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A staff account and an API token acting for it.
+pub struct StaffAccount {
+    pub user: UserRecord,
+    pub token: String,
+}
+
+impl StaffAccount {
+    /// Creates the account (or finds it, on a database used before) and a new token.
+    pub async fn create(store: &dyn Store, email: &str, role: Role) -> Self {
+        let now = pairline::clock::now_millis();
+        let user = match store.user_by_email(email).await.expect("look up an account") {
+            Some(user) => user,
+            None => pairline::auth::create_account(store, email, role, PASSWORD.to_owned(), now)
+                .await
+                .expect("create a staff account"),
+        };
+        let (token, _) = pairline::auth::issue_api_token(store, &user, "tests", now)
+            .await
+            .expect("issue an API token");
+        Self { user, token }
+    }
+
+    /// An HTTP client that sends this account's API token and follows no redirects.
+    pub fn client(&self) -> reqwest::Client {
+        bearer_client(&self.token)
+    }
+}
+
+/// An HTTP client sending `token` as `Authorization: Bearer`, following no redirects.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// An HTTP client without credentials that follows no redirects.
+pub fn anonymous_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The real server, launched in this process on a random port, with an interviewer
+/// account whose API token `client` sends.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
+    /// Sends the interviewer's API token.
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anonymous: reqwest::Client,
+    pub interviewer: StaffAccount,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), pairline::LaunchError>>,
 }
@@ -178,6 +245,11 @@ impl TestServer {
     /// Starts a server with `config` (its `listen` is ignored: port 0 is used) and waits
     /// until `/readyz` answers 200.
     pub async fn start_with(config: Config) -> Self {
+        let store = pairline::store::connect(&config).await.expect("open the store");
+        store.migrate().await.expect("migrate");
+        let interviewer =
+            StaffAccount::create(store.as_ref(), "interviewer@example.com", Role::Interviewer).await;
+        store.close().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -187,10 +259,9 @@ impl TestServer {
         let server = Self {
             addr,
             base: format!("http://{addr}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: interviewer.client(),
+            anonymous: anonymous_client(),
+            interviewer,
             stop: Some(stop),
             task,
         };
@@ -201,7 +272,7 @@ impl TestServer {
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
+            if let Ok(response) = self.anonymous.get(self.url("/readyz")).send().await
                 && response.status() == StatusCode::OK
             {
                 return;

@@ -17,7 +17,7 @@ pub const SETTLE: Duration = Duration::from_secs(30);
 
 /// A connected client of `room`.
 pub async fn connected(room: &Value, name: &str) -> SyncClient {
-    let mut client = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor(name));
+    let mut client = SyncClient::new(room["candidateWsUrl"].as_str().unwrap(), Identity::editor(name));
     client.connect().await.expect("connect");
     client
         .until(SETTLE, "the room's first change", |c| {
@@ -80,11 +80,17 @@ pub async fn drive(mut client: SyncClient, edits: usize, seed: u64) -> SyncClien
 /// Waits until every client's changes are acknowledged, then until each has every change
 /// the server has, and checks that all texts equal the server's materialised document.
 pub async fn assert_converged(server: &TestServer, room: &Value, clients: &mut [SyncClient]) -> String {
-    assert_converged_at(&server.base, room, clients).await
+    assert_converged_at(&server.client, &server.base, room, clients).await
 }
 
-/// [`assert_converged`] against the server at `base` (e.g. a separate process).
-pub async fn assert_converged_at(base: &str, room: &Value, clients: &mut [SyncClient]) -> String {
+/// [`assert_converged`] against the server at `base` (e.g. a separate process), asking it
+/// through `http` (which must carry the credentials of a staff member managing the room).
+pub async fn assert_converged_at(
+    http: &reqwest::Client,
+    base: &str,
+    room: &Value,
+    clients: &mut [SyncClient],
+) -> String {
     for client in clients.iter_mut() {
         client
             .until(SETTLE, "acknowledgements", |c| c.unacknowledged() == 0)
@@ -92,7 +98,7 @@ pub async fn assert_converged_at(base: &str, room: &Value, clients: &mut [SyncCl
             .expect("every change is acknowledged");
     }
     let url = format!("{base}/v1/rooms/{}/document", room["roomId"].as_str().unwrap());
-    let document: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let document: Value = http.get(url).send().await.unwrap().json().await.unwrap();
     let seq = document["seq"].as_u64().unwrap();
     let code = document["code"].as_str().unwrap().to_owned();
     for client in clients.iter_mut() {
@@ -112,7 +118,7 @@ pub struct RawSocket {
 
 impl RawSocket {
     pub async fn open(room: &Value) -> Self {
-        let (socket, _) = tokio_tungstenite::connect_async(room["wsUrl"].as_str().unwrap())
+        let (socket, _) = tokio_tungstenite::connect_async(room["candidateWsUrl"].as_str().unwrap())
             .await
             .expect("connect");
         Self { socket }

@@ -4,9 +4,9 @@
 /** The Cache Storage name for room pages and the assets they load. */
 export const CACHE_NAME = "pairline-offline-v1";
 
-/** Room pages and bundled assets are kept; nothing else (the API, health, metrics). */
+/** Room pages (staff and candidate links) and bundled assets are kept; nothing else (the API, health, metrics). */
 export function isCacheable(pathname: string): boolean {
-  return /\/r\/[^/]+$/.test(pathname) || /\/assets\/[^/]+$/.test(pathname);
+  return /\/(r\/[^/]+|join\/[^/]+\/[^/]+)$/.test(pathname) || /\/assets\/[^/]+$/.test(pathname);
 }
 
 /**
