@@ -194,8 +194,9 @@ impl RoomsInner {
 }
 
 impl RoomHandle {
-    /// Waits until the room is loaded; fails if it does not exist.
-    pub async fn probe(&self) -> Result<(), OpenError> {
+    /// Waits until the room is loaded and returns its candidate key ('' for none); fails
+    /// if the room does not exist.
+    pub async fn probe(&self) -> Result<Arc<str>, OpenError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(RoomCommand::Probe(reply))

@@ -53,7 +53,8 @@ async fn upgrade(
     if !is_room_id(&room_id) {
         return Err(no_such_room());
     }
-    let record = state.store.get_room(&room_id).await?.ok_or_else(no_such_room)?;
+    let room = state.rooms.handle(&room_id).map_err(open_error)?;
+    let candidate_key = room.probe().await.map_err(open_error)?;
     if caller.staff().is_none() {
         let Some(key) = query.key else {
             return Err(ApiError::new(
@@ -62,12 +63,10 @@ async fn upgrade(
                 "open the room from its candidate link, or log in",
             ));
         };
-        if !is_candidate_key(&record, &key) {
+        if !is_candidate_key(&candidate_key, &key) {
             return Err(no_such_room());
         }
     }
-    let room = state.rooms.handle(&room_id).map_err(open_error)?;
-    room.probe().await.map_err(open_error)?;
     // The transport reads messages up to twice the limit, so that the connection can refuse
     // a somewhat oversized one with a clean close after reading it whole; beyond that the
     // transport gives up mid-message (the error still reaches the client, the close may not).

@@ -18,7 +18,7 @@ use crate::app::{AppState, Links};
 use crate::auth::caller::Staff;
 use crate::clock::{now_millis, rfc3339};
 use crate::languages::{self, LANGUAGES, Language};
-use crate::rooms::{self, CreateRoomError, MAX_TITLE_CHARS, NewRoom, is_candidate_key, is_room_id};
+use crate::rooms::{self, CreateRoomError, MAX_TITLE_CHARS, NewRoom, is_candidate_key};
 use crate::store::{RoomQuery, RoomRecord};
 
 /// Rooms listed on the home page.
@@ -198,7 +198,7 @@ async fn candidate_room(
     Path((id, key)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
     let room = find_room(&state, &id).await?;
-    if !is_candidate_key(&room, &key) {
+    if !is_candidate_key(&room.candidate_key, &key) {
         return Err(missing_room(&state));
     }
     let ws_url = socket_path(&state.links, &room.id, Some(&key));
@@ -216,12 +216,7 @@ fn socket_path(links: &Links, room_id: &str, key: Option<&str>) -> String {
 }
 
 async fn find_room(state: &AppState, id: &str) -> Result<RoomRecord, PageError> {
-    if !is_room_id(id) {
-        return Err(missing_room(state));
-    }
-    state
-        .store
-        .get_room(id)
+    rooms::find(state.store.as_ref(), id)
         .await
         .map_err(|err| PageError::internal(&state.links, err))?
         .ok_or_else(|| missing_room(state))

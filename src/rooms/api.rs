@@ -199,12 +199,7 @@ async fn list_rooms(
 /// The room with `id` if `staff` manages it, or the API's 404 (someone else's room is
 /// not told apart from a missing one).
 pub async fn find_room(state: &AppState, staff: &Staff, id: &str) -> Result<RoomRecord, ApiError> {
-    if !is_room_id(id) {
-        return Err(no_such_room());
-    }
-    state
-        .store
-        .get_room(id)
+    super::find(state.store.as_ref(), id)
         .await?
         .filter(|room| staff.manages(room))
         .ok_or_else(no_such_room)

@@ -99,11 +99,18 @@ pub fn is_room_id(id: &str) -> bool {
     is_url_token(id, ROOM_ID_BYTES)
 }
 
-/// Whether `key` is `room`'s candidate key (compared in constant time; a room without
-/// one has no candidate link).
-pub fn is_candidate_key(room: &RoomRecord, key: &str) -> bool {
-    !room.candidate_key.is_empty()
-        && crate::auth::tokens::constant_time_eq(room.candidate_key.as_bytes(), key.as_bytes())
+/// The room with `id`; `None` for an id of the wrong shape, without asking the store.
+pub async fn find(store: &dyn Store, id: &str) -> Result<Option<RoomRecord>, StoreError> {
+    if !is_room_id(id) {
+        return Ok(None);
+    }
+    store.get_room(id).await
+}
+
+/// Whether `given` is a room's candidate key `expected` (compared in constant time; a
+/// room without a key, `expected` empty, has no candidate link).
+pub fn is_candidate_key(expected: &str, given: &str) -> bool {
+    !expected.is_empty() && crate::auth::tokens::constant_time_eq(expected.as_bytes(), given.as_bytes())
 }
 
 fn clean_title(title: Option<&str>, language: &Language) -> Result<String, RoomInputError> {
@@ -142,8 +149,9 @@ mod tests {
         assert_eq!(room.initial_code, languages::find("go").unwrap().starter);
         assert_eq!((room.created_at, room.last_active_at), (5, 5));
         assert_eq!((room.owner_id.as_str(), room.ended_at), ("owner", 0));
-        assert!(is_candidate_key(&room, &room.candidate_key.clone()));
-        assert!(!is_candidate_key(&room, "AAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(is_candidate_key(&room.candidate_key, &room.candidate_key));
+        assert!(!is_candidate_key(&room.candidate_key, "AAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(!is_candidate_key("", ""), "no key, no candidate link");
         assert_ne!(room.id, prepare(input("go", None, None), 5).unwrap().id);
     }
 

@@ -74,6 +74,7 @@ pub(super) async fn load(
     );
     let mut room = Room {
         id,
+        candidate_key: Arc::from(record.candidate_key.as_str()),
         config,
         log,
         tail,

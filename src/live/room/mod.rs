@@ -34,8 +34,8 @@ const STOP_WAIT: Duration = Duration::from_secs(10);
 
 /// What connections (and the registry) ask of a room.
 pub enum RoomCommand {
-    /// Answers once the room is loaded: whether it exists.
-    Probe(oneshot::Sender<Result<(), OpenError>>),
+    /// Answers once the room is loaded: whether it exists, and its candidate key.
+    Probe(oneshot::Sender<Result<Arc<str>, OpenError>>),
     Join {
         hello: Hello,
         outbox: Outbox,
@@ -62,6 +62,8 @@ pub enum RoomCommand {
 /// A loaded room.
 struct Room {
     id: Arc<str>,
+    /// The secret of the room's candidate link ('' for none).
+    candidate_key: Arc<str>,
     config: Arc<SyncConfig>,
     log: OpLog,
     /// Accepted changes after `tail_floor`, in sequence order.
@@ -164,7 +166,7 @@ impl Room {
     fn handle(&mut self, command: RoomCommand) {
         match command {
             RoomCommand::Probe(reply) => {
-                let _ = reply.send(Ok(()));
+                let _ = reply.send(Ok(self.candidate_key.clone()));
             }
             RoomCommand::Join { hello, outbox, reply } => {
                 let _ = reply.send(self.join(hello, outbox));
