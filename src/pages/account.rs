@@ -78,31 +78,30 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// The visitor's form token: the one in their cookie, or a new one set with the page.
-fn form_token(headers: &HeaderMap) -> (String, bool) {
-    match cookies::read(headers, cookies::FORM) {
-        Some(token) if !token.is_empty() => (token.to_owned(), false),
-        _ => (tokens::new_token(), true),
+/// A page with a form for a visitor without a session, built by `page` around the
+/// visitor's form token: the one in their cookie, or a new one set with the page.
+fn visitor_page<T: Template>(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> Result<Response, PageError> {
+    let existing = cookies::read(headers, cookies::FORM).filter(|token| !token.is_empty());
+    let token = existing.map_or_else(tokens::new_token, str::to_owned);
+    let html = render(&state.links, page(token.clone()))?;
+    let mut response = (status, html).into_response();
+    if existing.is_none() {
+        let cookie = cookies::set(&state.links, cookies::FORM, &token, None);
+        response.headers_mut().append(SET_COOKIE, cookie);
     }
-}
-
-/// A page for a visitor, setting their form-token cookie if it is new.
-fn with_form_cookie(links: &Links, token: &str, is_new: bool, page: impl IntoResponse) -> Response {
-    let mut response = page.into_response();
-    if is_new {
-        response
-            .headers_mut()
-            .append(SET_COOKIE, cookies::set(links, cookies::FORM, token, None));
-    }
-    response
+    Ok(response)
 }
 
 /// Whether a visitor's form post echoes their form-token cookie and comes from our pages.
 fn visitor_form_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
-    let (cookie, is_new) = form_token(headers);
-    !is_new
-        && tokens::constant_time_eq(cookie.as_bytes(), submitted.as_bytes())
-        && same_origin(headers, &state.links)
+    cookies::read(headers, cookies::FORM).is_some_and(|cookie| {
+        !cookie.is_empty() && tokens::constant_time_eq(cookie.as_bytes(), submitted.as_bytes())
+    }) && same_origin(headers, &state.links)
 }
 
 async fn login_form(
@@ -126,17 +125,14 @@ fn login_page(
     email: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (token, is_new) = form_token(headers);
-    let page = LoginPage {
+    visitor_page(state, headers, status, |form_token| LoginPage {
         layout: Layout::new(&state.links),
         action: state.links.path("login"),
         next,
         email,
-        form_token: token.clone(),
+        form_token,
         error,
-    };
-    let html = render(&state.links, page)?;
-    Ok(with_form_cookie(&state.links, &token, is_new, (status, html)))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,21 +281,13 @@ fn setup_page(
     email: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (form_token, is_new) = form_token(headers);
-    let page = SetupPage {
+    visitor_page(state, headers, status, |form_token| SetupPage {
         layout: Layout::new(&state.links),
         action: state.links.path(&format!("setup/{token}")),
         email,
-        form_token: form_token.clone(),
+        form_token,
         error,
-    };
-    let html = render(&state.links, page)?;
-    Ok(with_form_cookie(
-        &state.links,
-        &form_token,
-        is_new,
-        (status, html),
-    ))
+    })
 }
 
 #[derive(Debug, Deserialize)]

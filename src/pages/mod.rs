@@ -87,33 +87,34 @@ pub struct PageError {
 }
 
 impl PageError {
-    pub fn not_found(links: &Arc<Links>, message: impl Into<String>) -> Self {
+    fn new(links: &Arc<Links>, status: StatusCode, heading: &'static str, message: String) -> Self {
         Self {
             links: links.clone(),
-            status: StatusCode::NOT_FOUND,
-            heading: "Nothing here",
-            message: message.into(),
+            status,
+            heading,
+            message,
             internal: None,
         }
+    }
+
+    pub fn not_found(links: &Arc<Links>, message: impl Into<String>) -> Self {
+        Self::new(links, StatusCode::NOT_FOUND, "Nothing here", message.into())
     }
 
     pub fn forbidden(links: &Arc<Links>, message: impl Into<String>) -> Self {
-        Self {
-            links: links.clone(),
-            status: StatusCode::FORBIDDEN,
-            heading: "Not allowed",
-            message: message.into(),
-            internal: None,
-        }
+        Self::new(links, StatusCode::FORBIDDEN, "Not allowed", message.into())
     }
 
     pub fn internal(links: &Arc<Links>, cause: impl std::fmt::Display) -> Self {
+        let message = "The server hit a problem and logged it. Please try again in a moment.";
         Self {
-            links: links.clone(),
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            heading: "Something went wrong",
-            message: "The server hit a problem and logged it. Please try again in a moment.".to_owned(),
             internal: Some(cause.to_string()),
+            ..Self::new(
+                links,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                message.to_owned(),
+            )
         }
     }
 }

@@ -59,14 +59,13 @@ pub struct RoomView {
 
 impl RoomView {
     pub fn new(room: &RoomRecord, links: &Links) -> Self {
+        let candidate_key = (!room.candidate_key.is_empty()).then_some(room.candidate_key.as_str());
         Self {
             room_id: room.id.clone(),
             editor_url: links.room_page(&room.id).into(),
             ws_url: links.room_socket(&room.id).into(),
-            candidate_url: (!room.candidate_key.is_empty())
-                .then(|| links.candidate_page(&room.id, &room.candidate_key).into()),
-            candidate_ws_url: (!room.candidate_key.is_empty())
-                .then(|| links.candidate_socket(&room.id, &room.candidate_key).into()),
+            candidate_url: candidate_key.map(|key| links.candidate_page(&room.id, key).into()),
+            candidate_ws_url: candidate_key.map(|key| links.candidate_socket(&room.id, key).into()),
             language: room.language.clone(),
             title: room.title.clone(),
             created_at: rfc3339(room.created_at),

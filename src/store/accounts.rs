@@ -47,7 +47,6 @@ const API_TOKEN_BY_HASH: &str =
     "SELECT id, user_id, name, token_hash, created_at FROM api_tokens WHERE token_hash = $1";
 const USER_API_TOKENS: &str = "SELECT id, user_id, name, token_hash, created_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id";
 const DELETE_API_TOKEN: &str = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
-const LIST_USERS: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY email");
 
 /// Staff accounts and their sessions.
 #[async_trait]
@@ -80,9 +79,6 @@ pub trait Accounts: Send + Sync {
 
     /// Ends every session of an account (after a password change, or when it is disabled).
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
-
-    /// Every account, by address.
-    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError>;
 
@@ -198,10 +194,6 @@ where
             .execute(&self.writer)
             .await?;
         Ok(DB::rows_affected(&done))
-    }
-
-    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        Ok(sqlx::query_as(LIST_USERS).fetch_all(&self.reader).await?)
     }
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError> {
