@@ -317,7 +317,7 @@ async fn a_login_session_needs_csrf_tokens_and_ends_at_logout(backend: Backend) 
         .to_owned();
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'wasm-unsafe-eval';"));
     assert_eq!(home.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(home.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(home.headers()["referrer-policy"], "same-origin");
     let html = home.text().await.unwrap();
     assert!(html.contains(&email), "the account is shown");
     let csrf = hidden_field(&html, "csrf");

@@ -30,7 +30,10 @@ pub async fn headers(State(links): State<Arc<Links>>, request: Request, next: Ne
     let headers = response.headers_mut();
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: under it browsers send `Origin: null` with form posts, which the
+    // CSRF check must refuse. `same-origin` still tells other sites nothing (room links
+    // carry secrets).
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         PERMISSIONS_POLICY,
