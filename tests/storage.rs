@@ -17,6 +17,7 @@ on_both_backends!(
     a_room_ends_once_and_keeps_its_access_fields,
     deleting_a_room_deletes_what_belongs_to_it,
     expired_rooms_are_purged_with_their_logs,
+    a_room_has_one_notes_document_that_goes_with_it,
 );
 
 fn room(id_seed: u8, created_at: i64) -> RoomRecord {
@@ -30,6 +31,7 @@ fn room(id_seed: u8, created_at: i64) -> RoomRecord {
         owner_id: if id_seed.is_multiple_of(2) { "even" } else { "odd" }.to_owned(),
         candidate_key: format!("key{id_seed}"),
         ended_at: 0,
+        parent_id: String::new(),
     }
 }
 
@@ -171,6 +173,7 @@ async fn a_room_ends_once_and_keeps_its_access_fields(backend: Backend) {
         ended,
         RoomRecord {
             ended_at: 700,
+            parent_id: String::new(),
             ..created
         }
     );
@@ -298,5 +301,60 @@ async fn expired_rooms_are_purged_with_their_logs(backend: Backend) {
     let old_id = format!("old{:0>19}", 7);
     assert!(store.changes_after(&old_id, 0, 10).await.unwrap().is_empty());
     assert_eq!(store.latest_snapshot(&old_id).await.unwrap(), None);
+    store.close().await;
+}
+
+/// A notes document for `parent`, as `rooms::notes` makes one.
+fn notes_of(parent: &RoomRecord, id_seed: u8) -> RoomRecord {
+    RoomRecord {
+        id: format!("{:N<22}", format!("notes{id_seed}")),
+        language: String::new(),
+        initial_code: String::new(),
+        candidate_key: String::new(),
+        parent_id: parent.id.clone(),
+        ..parent.clone()
+    }
+}
+
+async fn a_room_has_one_notes_document_that_goes_with_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let now = 1_800_000_000_000;
+    let (interview, expired) = (room(1, now), room(2, now - 40 * DAY_MILLIS));
+    for r in [&interview, &expired] {
+        store.create_room(r).await.unwrap();
+    }
+    // Concurrent first uses all get the same document.
+    let attempts = (0..4).map(|seed| {
+        let store = store.clone();
+        let new = notes_of(&interview, seed);
+        async move { store.notes_room(&new).await.unwrap() }
+    });
+    let made = futures::future::join_all(attempts).await;
+    assert!(made.iter().all(|notes| notes == &made[0]), "{made:?}");
+    assert!(made[0].is_notes() && made[0].parent_id == interview.id);
+    let expired_notes = store.notes_room(&notes_of(&expired, 9)).await.unwrap();
+    store
+        .append_changes(&[change(&expired_notes.id, 1)])
+        .await
+        .unwrap();
+
+    // Notes are never listed as rooms; they go when their room goes, however fresh.
+    assert_eq!(list(store.as_ref(), None, None, 10).await.len(), 2);
+    store.touch_rooms(&[&expired_notes.id], now).await.unwrap();
+    assert_eq!(
+        pairline::retention::purge(store.as_ref(), 30, now).await.unwrap(),
+        1
+    );
+    assert_eq!(store.get_room(&expired_notes.id).await.unwrap(), None);
+    assert!(
+        store
+            .changes_after(&expired_notes.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.delete_room(&interview.id).await.unwrap());
+    assert_eq!(store.get_room(&made[0].id).await.unwrap(), None);
     store.close().await;
 }

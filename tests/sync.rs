@@ -9,7 +9,7 @@ use common::sync::{RawSocket, SETTLE, assert_converged, connected, drive, pump, 
 use common::{Backend, TestDb, TestServer};
 use pairline::client::{ClientError, Event, Identity, SyncClient};
 use pairline::config::{Config, SyncConfig};
-use pairline::protocol::{ClientMessage, ErrorCode, Hello, Role, Selection};
+use pairline::protocol::{ClientMessage, ErrorCode, Hello, Role, Selection, VERSION};
 use tokio_tungstenite::tungstenite::Message;
 
 on_both_backends!(
@@ -253,7 +253,7 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
         })
         .encode()
     };
-    let valid_hello = || hello(1, "mallory", "#ff0000", Role::Editor);
+    let valid_hello = || hello(VERSION, "mallory", "#ff0000", Role::Editor);
 
     let cases: Vec<(&str, Vec<Message>, ErrorCode, u16)> = vec![
         (
@@ -276,19 +276,19 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
         ),
         (
             "a future version",
-            vec![Message::binary(hello(2, "m", "#ff0000", Role::Editor))],
+            vec![Message::binary(hello(VERSION + 1, "m", "#ff0000", Role::Editor))],
             ErrorCode::UnsupportedVersion,
             4426,
         ),
         (
             "an empty name",
-            vec![Message::binary(hello(1, "  ", "#ff0000", Role::Editor))],
+            vec![Message::binary(hello(VERSION, "  ", "#ff0000", Role::Editor))],
             ErrorCode::InvalidHello,
             4400,
         ),
         (
             "a bad colour",
-            vec![Message::binary(hello(1, "m", "red", Role::Editor))],
+            vec![Message::binary(hello(VERSION, "m", "red", Role::Editor))],
             ErrorCode::InvalidHello,
             4400,
         ),
@@ -310,7 +310,7 @@ async fn bad_input_is_refused_and_the_room_carries_on(backend: Backend) {
         (
             "an observer editing",
             vec![
-                Message::binary(hello(1, "watcher", "#00ff00", Role::Observer)),
+                Message::binary(hello(VERSION, "watcher", "#00ff00", Role::Observer)),
                 Message::binary(ClientMessage::Changes(vec![]).encode()),
             ],
             ErrorCode::ObserverCannotEdit,

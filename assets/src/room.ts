@@ -1,15 +1,17 @@
 // The room page: the server-rendered code shows at once; the sync worker loads the
 // document (from IndexedDB and the server) off the main thread; then the editor mounts,
-// editable for editors and read-only for observers (`?observe=1`), with the language
-// picker, the people in the room, their cursors and the connection badge.
+// editable for editors and read-only for observers (`?observe=1`, and candidates once the
+// interviewer has ended the room), with the language picker, the people in the room,
+// their cursors and the connection badge. Staff pages also get the private notes panel.
 import type { ChangeSet } from "@codemirror/state";
 import { keepPageForOffline } from "./offline/cache";
 
 import { type EditorHandle, createEditor } from "./editor/editor";
-import { type RemoteCursor, remoteCursors, setRemoteCursors } from "./editor/cursors";
+import { labelledCursors, remoteCursors, setRemoteCursors } from "./editor/cursors";
 import { type ConnectionState, renderConnectionState } from "./ui/connection";
 import { askIdentity, storedIdentity } from "./ui/identity";
 import { createLanguagePicker } from "./ui/languagePicker";
+import { mountNotes } from "./notes";
 import { renderParticipants } from "./ui/participants";
 import { createThemeToggle, initTheme } from "./ui/theme";
 import { Collab } from "./sync/collab";
@@ -31,12 +33,16 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   const peopleSlot = document.getElementById("participants");
   const pickerSlot = document.getElementById("language-picker");
   const notice = document.getElementById("room-notice");
+  const endedBanner = document.getElementById("room-ended");
+  const notesSlot = document.getElementById("notes");
 
   const roomId = container.dataset.roomId ?? "";
   const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
   const role: Role = new URLSearchParams(location.search).get("observe") === "1" ? "observer" : "editor";
   void keepPageForOffline(syncAssetUrls());
   const identity = storedIdentity() ?? (await askIdentity());
+  /** Observers, and candidates in a room that has ended, cannot edit. */
+  let readOnly = role === "observer" || container.dataset.readOnly === "true";
 
   let editor: EditorHandle | null = null;
   let language = container.dataset.language ?? "";
@@ -69,8 +75,15 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
         status = next;
         showStatus();
       },
+      access: (granted, endedAt) => {
+        readOnly = granted === "observer";
+        editor?.setReadOnly(readOnly);
+        picker?.setDisabled(readOnly);
+        if (endedBanner && endedAt > 0) endedBanner.hidden = false;
+      },
     },
   );
+  if (notesSlot) mountNotes(notesSlot, identity);
   const collab = new Collab(session);
   const picker = pickerSlot
     ? createLanguagePicker(pickerSlot, language, (id: string) => switchLanguage(id, true))
@@ -86,12 +99,12 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
       parent: container,
       text,
       language,
-      readOnly: role === "observer",
+      readOnly,
       extensions: [collab.extension(), remoteCursors()],
     });
     collab.attach(editor.view);
     picker?.set(language);
-    picker?.setDisabled(role === "observer");
+    picker?.setDisabled(readOnly);
     container.dataset.ready = "true";
     performance.mark("pairline:editable");
     drawCursors();
@@ -133,15 +146,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   }
 
   function drawCursors(): void {
-    if (!editor) return;
-    const byId = new Map(peers.map((p) => [p.peerId, p]));
-    const remote: RemoteCursor[] = [];
-    for (const c of cursors) {
-      const peer = byId.get(c.peerId);
-      if (!peer || c.ranges.length === 0) continue;
-      remote.push({ peerId: peer.peerId, name: peer.name, color: peer.color, selections: c.ranges });
-    }
-    editor.view.dispatch({ effects: setRemoteCursors.of(remote) });
+    editor?.view.dispatch({ effects: setRemoteCursors.of(labelledCursors(peers, cursors)) });
   }
 }
 

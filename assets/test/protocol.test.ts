@@ -67,6 +67,8 @@ const serverMessages: ServerMessage[] = [
       preview: { seq: 880, code: "print('héllo 🌍')\n", language: "python", title: "Round 1" },
       snapshot: { coversSeq: 500, document: new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]) },
       peers: [peer(1), peer(2)],
+      role: "observer",
+      endedAt: 1_700_000_000_123,
     },
   },
   {
@@ -83,6 +85,7 @@ const serverMessages: ServerMessage[] = [
   { type: "peerLeft", peerId: 8 },
   { type: "peerPresence", peerId: 2, selections: [selection(3)] },
   { type: "error", code: "rate_limited", message: "slow down", fatal: true },
+  { type: "ended", endedAt: 1_700_000_000_456, role: "observer" },
 ];
 
 function fixture(side: "client" | "server", index: number): string {

@@ -110,7 +110,7 @@ async function pushTrace(P, server, edits) {
   const client = await connect(P, room.candidateWsUrl);
   client.send({
     type: "hello",
-    hello: { version: 1, syncedSeq: 0, heads: [], name: "trace", color: "#123456", role: "editor" },
+    hello: { version: P.VERSION, syncedSeq: 0, heads: [], name: "trace", color: "#123456", role: "editor" },
   });
   let doc = A.init();
   while (!doc.code && doc.code !== "") {
@@ -164,7 +164,7 @@ async function waitForSnapshot(P, room) {
     const client = await connect(P, room.candidateWsUrl);
     client.send({
       type: "hello",
-      hello: { version: 1, syncedSeq: 0, heads: [], name: "probe", color: "#123456", role: "observer" },
+      hello: { version: P.VERSION, syncedSeq: 0, heads: [], name: "probe", color: "#123456", role: "observer" },
     });
     let message = await client.next();
     while (message.type !== "welcome") message = await client.next();

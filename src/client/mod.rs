@@ -14,6 +14,7 @@ use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -78,6 +79,11 @@ pub enum Event {
     Acked(Vec<(Hash, u64)>),
     Needed(Vec<Hash>),
     Peers,
+    /// The interviewer ended the room; this client's role from now on.
+    Ended {
+        ended_at: u64,
+        role: Role,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -87,6 +93,9 @@ pub enum Event {
 /// A participant with its own document, unacknowledged changes and watermark.
 pub struct SyncClient {
     url: String,
+    /// An API token sent as `Authorization: Bearer`: the client connects as that staff
+    /// member (without one, the URL must carry a candidate key).
+    bearer: Option<String>,
     identity: Identity,
     doc: Automerge,
     watermark: Watermark,
@@ -109,6 +118,7 @@ impl SyncClient {
     pub fn new(url: &str, identity: Identity) -> Self {
         Self {
             url: url.to_owned(),
+            bearer: None,
             identity,
             doc: document::empty(),
             watermark: Watermark::default(),
@@ -124,6 +134,12 @@ impl SyncClient {
         }
     }
 
+    /// Connects as the staff member owning API token `token`.
+    pub fn with_bearer(mut self, token: &str) -> Self {
+        self.bearer = Some(token.to_owned());
+        self
+    }
+
     /// Keeps changes received after the first local edit out of the document, unparsed
     /// (for load generation: the relay is measured, not Automerge).
     pub fn relay_only(mut self) -> Self {
@@ -135,8 +151,17 @@ impl SyncClient {
     /// server has not acknowledged. The catch-up follows as ordinary messages.
     pub async fn connect(&mut self) -> Result<(), ClientError> {
         let config = WebSocketConfig::default().read_buffer_size(crate::live::ws::READ_BUFFER_BYTES);
-        let (socket, _) =
-            tokio_tungstenite::connect_async_with_config(self.url.as_str(), Some(config), true).await?;
+        let mut request = self.url.as_str().into_client_request()?;
+        if let Some(token) = &self.bearer {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| ClientError::Refused {
+                    code: ErrorCode::InvalidHello,
+                    message: "the API token is not a valid header value".to_owned(),
+                })?;
+            request.headers_mut().insert("authorization", value);
+        }
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         let (sink, stream) = socket.split();
         self.sink = Some(sink);
         self.stream = Some(stream);
@@ -364,6 +389,7 @@ impl SyncClient {
                 }
                 Event::Error { code, message }
             }
+            ServerMessage::Ended { ended_at, role } => Event::Ended { ended_at, role },
         })
     }
 

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::peer::{Outbound, Outbox, OutboxReceiver, outbox};
-use super::{OpenError, RoomHandle, Rooms};
+use super::{Access, OpenError, RoomHandle, Rooms};
 use crate::config::SyncConfig;
 use crate::oplog::PeerId;
 use crate::protocol::{ClientMessage, ErrorCode, Hello};
@@ -32,14 +32,15 @@ const MAX_FRAMES_PER_FLUSH: usize = 64;
 const JOIN_ATTEMPTS: usize = 3;
 
 /// Serves one participant of `room_id` until either side closes.
-pub async fn serve(socket: WebSocket, rooms: Rooms, room_id: String) {
+pub async fn serve(socket: WebSocket, rooms: Rooms, room_id: String, access: Access) {
     let config = Arc::new(rooms.config().clone());
     let (sink, mut stream) = socket.split();
     let (outbox, receiver) = outbox();
     let writer_done = CancellationToken::new();
     let writer = tokio::spawn(write(sink, receiver, outbox.kicked.clone(), writer_done.clone()));
 
-    if let Some((room, peer)) = join(&mut stream, &rooms, &room_id, &outbox, &writer_done).await {
+    let joined = join(&mut stream, &rooms, &room_id, access, &outbox, &writer_done).await;
+    if let Some((room, peer)) = joined {
         read(&mut stream, &room, peer, &outbox, &config, &writer_done).await;
         room.leave(peer);
     }
@@ -58,6 +59,7 @@ async fn join(
     stream: &mut SplitStream<WebSocket>,
     rooms: &Rooms,
     room_id: &str,
+    access: Access,
     outbox: &Outbox,
     writer_done: &CancellationToken,
 ) -> Option<(RoomHandle, PeerId)> {
@@ -90,13 +92,14 @@ async fn join(
         }
         _ => return None,
     };
-    join_room(rooms, room_id, hello, outbox).await
+    join_room(rooms, room_id, hello, access, outbox).await
 }
 
 async fn join_room(
     rooms: &Rooms,
     room_id: &str,
     hello: Hello,
+    access: Access,
     outbox: &Outbox,
 ) -> Option<(RoomHandle, PeerId)> {
     let mut last_error = None;
@@ -108,7 +111,7 @@ async fn join_room(
                 break;
             }
         };
-        match room.join(hello.clone(), outbox.clone()).await {
+        match room.join(hello.clone(), access, outbox.clone()).await {
             Ok(peer) => return Some((room, peer)),
             Err(err) if err == OpenError::Unloading.into() => last_error = Some(err),
             Err(err) => {

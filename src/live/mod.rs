@@ -68,6 +68,14 @@ impl From<OpenError> for JoinError {
     }
 }
 
+/// Who a room's socket speaks for, as its upgrade established: a logged-in staff member,
+/// or a candidate holding the room's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Staff,
+    Candidate,
+}
+
 /// Every live room of this server.
 #[derive(Clone)]
 pub struct Rooms {
@@ -157,6 +165,15 @@ impl Rooms {
         }
     }
 
+    /// Tells a loaded room that it ended at `at` (the store already says so; a room loaded
+    /// later reads it there): its candidates can only watch from now on.
+    pub fn end(&self, room_id: &str, at: crate::clock::Millis) {
+        let rooms = self.inner.rooms.lock().expect("the room registry lock");
+        if let Some(slot) = rooms.get(room_id) {
+            let _ = slot.tx.send(RoomCommand::End { at });
+        }
+    }
+
     /// How many rooms are loaded.
     pub fn loaded(&self) -> usize {
         self.inner.rooms.lock().expect("the room registry lock").len()
@@ -204,10 +221,15 @@ impl RoomHandle {
         answer.await.unwrap_or(Err(OpenError::Unloading))
     }
 
-    async fn join(&self, hello: Hello, outbox: Outbox) -> Result<PeerId, JoinError> {
+    async fn join(&self, hello: Hello, access: Access, outbox: Outbox) -> Result<PeerId, JoinError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(RoomCommand::Join { hello, outbox, reply })
+            .send(RoomCommand::Join {
+                hello,
+                access,
+                outbox,
+                reply,
+            })
             .map_err(|_| JoinError::from(OpenError::Unloading))?;
         answer.await.unwrap_or(Err(JoinError::from(OpenError::Unloading)))
     }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::Access;
 use crate::oplog::PeerId;
 use crate::protocol::{ErrorCode, Hash, Peer, Selection, ServerMessage};
 
@@ -104,6 +105,8 @@ impl OutboxReceiver {
 #[derive(Debug)]
 pub struct PeerState {
     pub info: Peer,
+    /// Whether this is a staff member or a candidate (as the socket's upgrade established).
+    pub access: Access,
     pub outbox: Outbox,
     /// This peer's changes not yet acknowledged: (hash, seq), in seq order.
     pub awaiting_ack: VecDeque<(Hash, u64)>,
@@ -112,9 +115,10 @@ pub struct PeerState {
 }
 
 impl PeerState {
-    pub fn new(info: Peer, outbox: Outbox) -> Self {
+    pub fn new(info: Peer, access: Access, outbox: Outbox) -> Self {
         Self {
             info,
+            access,
             outbox,
             awaiting_ack: VecDeque::new(),
             presence: Vec::new(),

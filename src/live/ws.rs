@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::OpenError;
+use super::{Access, OpenError};
 use crate::app::AppState;
 use crate::auth::caller::{Caller, same_origin};
 use crate::http::error::ApiError;
@@ -55,7 +55,9 @@ async fn upgrade(
     }
     let room = state.rooms.handle(&room_id).map_err(open_error)?;
     let candidate_key = room.probe().await.map_err(open_error)?;
-    if caller.staff().is_none() {
+    let access = if caller.staff().is_some() {
+        Access::Staff
+    } else {
         let Some(key) = query.key else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -66,7 +68,8 @@ async fn upgrade(
         if !is_candidate_key(&candidate_key, &key) {
             return Err(no_such_room());
         }
-    }
+        Access::Candidate
+    };
     // The transport reads messages up to twice the limit, so that the connection can refuse
     // a somewhat oversized one with a clean close after reading it whole; beyond that the
     // transport gives up mid-message (the error still reaches the client, the close may not).
@@ -77,7 +80,7 @@ async fn upgrade(
         .max_message_size(transport_limit)
         .max_frame_size(transport_limit)
         .on_failed_upgrade(|err| tracing::debug!(error = %err, "a WebSocket upgrade failed"))
-        .on_upgrade(move |socket| super::connection::serve(socket, rooms, room_id))
+        .on_upgrade(move |socket| super::connection::serve(socket, rooms, room_id, access))
         .into_response())
 }
 

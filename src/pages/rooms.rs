@@ -1,5 +1,6 @@
 //! The home page (new-room form and the account's rooms) and the room page, opened by
-//! staff from the staff link or by a candidate from the candidate link.
+//! staff from the staff link (with the private notes panel, and for the room's owner the
+//! button that ends it) or by a candidate from the candidate link.
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/rooms", post(create_room))
         .route("/r/{id}", get(staff_room))
+        .route("/r/{id}/end", post(end_room))
         .route("/join/{id}/{key}", get(candidate_room))
 }
 
@@ -65,6 +67,12 @@ struct RoomPage {
     language_name: &'static str,
     /// The links staff hand out; none on a candidate's page.
     share: Option<ShareLinks>,
+    /// The private notes panel; staff only.
+    notes: Option<NotesPanel>,
+    /// The form that ends the room, for its owner (or an admin) while it goes on.
+    end_form: Option<EndForm>,
+    /// What the page says once the room has ended.
+    ended_text: &'static str,
     ws_url: String,
     /// The room's current code as the server materialised it, shown until the editor has
     /// loaded.
@@ -77,6 +85,24 @@ struct ShareLinks {
     candidate: Option<String>,
     staff: String,
 }
+
+/// The staff-only notes document: its own room id and socket, and its current text.
+struct NotesPanel {
+    room_id: String,
+    ws_url: String,
+    text: String,
+}
+
+struct EndForm {
+    action: String,
+    csrf: String,
+}
+
+/// What staff read once the room has ended.
+const ENDED_FOR_STAFF: &str =
+    "This interview has ended: the candidate can only watch now. Staff can still edit and take notes.";
+/// What a candidate reads once the room has ended.
+const ENDED_FOR_CANDIDATE: &str = "The interviewer ended this interview. The code is read-only now.";
 
 /// The home page: the new-room form and the account's latest rooms. Visitors without an
 /// account are sent to the login page.
@@ -181,15 +207,57 @@ async fn staff_room(
             .then(|| state.links.candidate_page(&room.id, &room.candidate_key).into()),
         staff: state.links.room_page(&room.id).into(),
     };
-    let ws_url = socket_path(&state.links, &room.id, None);
-    room_page(
-        &state,
-        Layout::for_staff(&state.links, Some(&staff)),
-        room,
-        Some(share),
-        ws_url,
-    )
-    .await
+    let notes = rooms::notes(state.store.as_ref(), &room, now_millis())
+        .await
+        .map_err(|err| PageError::internal(&state.links, err))?;
+    let notes = NotesPanel {
+        ws_url: socket_path(&state.links, &notes.id, None),
+        text: current_text(&state, &notes).await.0,
+        room_id: notes.id,
+    };
+    let end_form = (staff.manages(&room) && !room.is_ended()).then(|| EndForm {
+        action: state.links.path(&format!("r/{}/end", room.id)),
+        csrf: staff.csrf_token().unwrap_or_default().to_owned(),
+    });
+    let page = RoomPage {
+        layout: Layout::for_staff(&state.links, Some(&staff)),
+        share: Some(share),
+        notes: Some(notes),
+        end_form,
+        ended_text: ENDED_FOR_STAFF,
+        ws_url: socket_path(&state.links, &room.id, None),
+        ..room_page(&state, room).await
+    };
+    render(&state.links, page)
+}
+
+#[derive(Debug, Deserialize)]
+struct EndRoomForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The staff page's "End interview" button: the room's owner (or an admin) ends it, and
+/// everyone connected is told at once.
+async fn end_room(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<EndRoomForm>,
+) -> Result<Redirect, PageError> {
+    check_form(&state, &staff, &headers, &form.csrf)?;
+    let room = find_room(&state, &id).await?;
+    if !staff.manages(&room) {
+        return Err(PageError::forbidden(
+            &state.links,
+            "Only the interviewer who created this room, or an admin, can end it.",
+        ));
+    }
+    rooms::end(state.store.as_ref(), &state.rooms, room, now_millis())
+        .await
+        .map_err(|err| PageError::internal(&state.links, err))?;
+    Ok(Redirect::to(&state.links.path(&format!("r/{id}"))))
 }
 
 /// The candidate link: no account, the room's key in the path.
@@ -201,8 +269,11 @@ async fn candidate_room(
     if !is_candidate_key(&room.candidate_key, &key) {
         return Err(missing_room(&state));
     }
-    let ws_url = socket_path(&state.links, &room.id, Some(&key));
-    room_page(&state, Layout::new(&state.links), room, None, ws_url).await
+    let page = RoomPage {
+        ws_url: socket_path(&state.links, &room.id, Some(&key)),
+        ..room_page(&state, room).await
+    };
+    render(&state.links, page)
 }
 
 /// The room's socket as a path: the page connects to the origin it was loaded from, so
@@ -229,17 +300,30 @@ fn missing_room(state: &AppState) -> PageError {
     )
 }
 
-async fn room_page(
-    state: &AppState,
-    layout: Layout,
-    room: RoomRecord,
-    share: Option<ShareLinks>,
-    ws_url: String,
-) -> Result<Html<String>, PageError> {
-    // The live room's materialised state: the page shows the current text at once, however
-    // long the room's history. If bringing it up to date takes too long, the state as last
-    // materialised (a few seconds old at most) will do; the editor catches up as it syncs.
-    // A room that cannot be opened just now shows its starter.
+/// The room page as a candidate sees it: the room's current code and language, no staff
+/// parts.
+async fn room_page(state: &AppState, room: RoomRecord) -> RoomPage {
+    let (code, language) = current_text(state, &room).await;
+    let language_name = languages::find(&language).map_or("Unknown language", |language| language.name);
+    RoomPage {
+        layout: Layout::new(&state.links),
+        code,
+        language,
+        share: None,
+        notes: None,
+        end_form: None,
+        ended_text: ENDED_FOR_CANDIDATE,
+        ws_url: String::new(),
+        language_name,
+        room,
+    }
+}
+
+/// A room's current (code, language), so that the page shows the text at once however
+/// long the room's history. If bringing the live room up to date takes too long, the state
+/// as last materialised (a few seconds old at most) will do; the editor catches up as it
+/// syncs. A room that cannot be opened just now shows its starter.
+async fn current_text(state: &AppState, room: &RoomRecord) -> (String, String) {
     let current = match state.rooms.handle(&room.id) {
         Ok(live) => match tokio::time::timeout(CURRENT_TEXT_WAIT, live.state()).await {
             Ok(Some((seq, doc))) => Some((seq, doc.code, doc.language)),
@@ -250,19 +334,8 @@ async fn room_page(
         },
         Err(_) => None,
     };
-    let (code, language) = match current {
+    match current {
         Some((seq, code, language)) if seq > 0 => (code, language),
         _ => (room.initial_code.clone(), room.language.clone()),
-    };
-    let language_name = languages::find(&language).map_or("Unknown language", |language| language.name);
-    let page = RoomPage {
-        code,
-        language,
-        layout,
-        share,
-        ws_url,
-        language_name,
-        room,
-    };
-    render(&state.links, page)
+    }
 }

@@ -16,13 +16,14 @@ pub enum ErrorCode {
     RoomFull,
     RoomNotFound,
     InvalidPresence,
+    RoomEnded,
     ServerShuttingDown,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation checks.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::MalformedMessage,
         ErrorCode::UnsupportedVersion,
         ErrorCode::ExpectedHello,
@@ -36,6 +37,7 @@ impl ErrorCode {
         ErrorCode::RoomFull,
         ErrorCode::RoomNotFound,
         ErrorCode::InvalidPresence,
+        ErrorCode::RoomEnded,
         ErrorCode::ServerShuttingDown,
         ErrorCode::Internal,
     ];
@@ -55,6 +57,7 @@ impl ErrorCode {
             Self::RoomFull => "room_full",
             Self::RoomNotFound => "room_not_found",
             Self::InvalidPresence => "invalid_presence",
+            Self::RoomEnded => "room_ended",
             Self::ServerShuttingDown => "server_shutting_down",
             Self::Internal => "internal",
         }
@@ -66,7 +69,7 @@ impl ErrorCode {
 
     /// Whether the server closes the connection after this error.
     pub fn is_fatal(self) -> bool {
-        self != Self::InvalidPresence
+        !matches!(self, Self::InvalidPresence | Self::RoomEnded)
     }
 
     /// The WebSocket close code that follows a fatal error.
@@ -81,7 +84,7 @@ impl ErrorCode {
             Self::MessageTooLarge => 1009,
             Self::RoomFull => 4503,
             Self::RoomNotFound => 4404,
-            Self::InvalidPresence => 1000,
+            Self::InvalidPresence | Self::RoomEnded => 1000,
             Self::ServerShuttingDown => 1001,
             Self::Internal => 1011,
         }
@@ -98,7 +101,7 @@ mod tests {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
-        assert!(!ErrorCode::InvalidPresence.is_fatal());
+        assert!(!ErrorCode::InvalidPresence.is_fatal() && !ErrorCode::RoomEnded.is_fatal());
         assert_eq!(ErrorCode::MessageTooLarge.close_code(), 1009);
     }
 }

@@ -9,7 +9,7 @@ pub use codec::{Reader, Writer};
 pub use errors::ErrorCode;
 
 /// The protocol version this build speaks.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest Automerge cursor in a selection, in bytes.
@@ -125,6 +125,11 @@ pub struct Welcome {
     pub preview: Preview,
     pub snapshot: Option<Snapshot>,
     pub peers: Vec<Peer>,
+    /// The role the participant was given: `Observer` for a candidate once the room has
+    /// ended, whatever `Hello` asked for.
+    pub role: Role,
+    /// When the interviewer ended the room (ms since the epoch); 0 while it goes on.
+    pub ended_at: u64,
 }
 
 /// What the server sends.
@@ -151,6 +156,11 @@ pub enum ServerMessage {
         message: String,
         fatal: bool,
     },
+    /// The interviewer ended the room at `ended_at`; the recipient's role from now on.
+    Ended {
+        ended_at: u64,
+        role: Role,
+    },
 }
 
 mod tag {
@@ -165,6 +175,7 @@ mod tag {
     pub const PEER_LEFT: u8 = 0x86;
     pub const PEER_PRESENCE: u8 = 0x87;
     pub const ERROR: u8 = 0x88;
+    pub const ENDED: u8 = 0x89;
 }
 
 /// Generous upper bound on list items: each takes at least one byte, and the reader also
@@ -243,6 +254,7 @@ impl ServerMessage {
                     w.uint(snapshot.covers_seq).bytes(&snapshot.document);
                 });
                 w.list(&welcome.peers, write_peer);
+                w.uint(welcome.role.code()).uint(welcome.ended_at);
                 w.finish()
             }
             ServerMessage::Changes { durable_seq, changes } => {
@@ -289,6 +301,11 @@ impl ServerMessage {
                 w.string(code.as_str()).string(message).bool(*fatal);
                 w.finish()
             }
+            ServerMessage::Ended { ended_at, role } => {
+                let mut w = Writer::new(tag::ENDED);
+                w.uint(*ended_at).uint(role.code());
+                w.finish()
+            }
         }
     }
 
@@ -315,6 +332,8 @@ impl ServerMessage {
                     })
                 })?,
                 peers: r.list("peers", ANY, read_peer)?,
+                role: Role::read(&mut r)?,
+                ended_at: r.uint("ended_at")?,
             }),
             tag::SERVER_CHANGES => ServerMessage::Changes {
                 durable_seq: r.uint("durable_seq")?,
@@ -337,6 +356,10 @@ impl ServerMessage {
                 code: ErrorCode::parse(&r.string("code", 64)?).ok_or(DecodeError::Invalid("code"))?,
                 message: r.string("message", 4096)?,
                 fatal: r.bool("fatal")?,
+            },
+            tag::ENDED => ServerMessage::Ended {
+                ended_at: r.uint("ended_at")?,
+                role: Role::read(&mut r)?,
             },
             other => return Err(DecodeError::UnknownType(other)),
         };

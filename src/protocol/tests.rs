@@ -55,6 +55,8 @@ fn server_messages() -> Vec<ServerMessage> {
                 document: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
             }),
             peers: vec![peer(1), peer(2)],
+            role: Role::Observer,
+            ended_at: 1_700_000_000_123,
         }),
         ServerMessage::Changes {
             durable_seq: 10,
@@ -75,6 +77,10 @@ fn server_messages() -> Vec<ServerMessage> {
             code: ErrorCode::RateLimited,
             message: "slow down".to_owned(),
             fatal: true,
+        },
+        ServerMessage::Ended {
+            ended_at: 1_700_000_000_456,
+            role: Role::Observer,
         },
     ]
 }
@@ -185,6 +191,7 @@ fn the_protocol_document_lists_every_message_type() {
         (tag::PEER_LEFT, "PeerLeft"),
         (tag::PEER_PRESENCE, "PeerPresence"),
         (tag::ERROR, "Error"),
+        (tag::ENDED, "Ended"),
     ] {
         let heading = format!("### `0x{byte:02x} {name}`");
         assert!(doc.contains(&heading), "docs/protocol.md lacks {heading}");

@@ -1,12 +1,13 @@
-//! The rooms REST API: `POST/GET /v1/rooms`, `GET/DELETE /v1/rooms/{id}`. Staff only:
-//! interviewers see and manage the rooms they created, admins every room.
+//! The rooms REST API: `POST/GET /v1/rooms`, `GET/DELETE /v1/rooms/{id}`, the room's
+//! materialised document, ending it, and its private notes. Staff only: interviewers see
+//! and manage the rooms they created, admins every room.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,7 @@ use super::{CreateRoomError, NewRoom, RoomInputError, is_room_id};
 use crate::app::{AppState, Links};
 use crate::auth::caller::{ApiStaff, Staff};
 use crate::clock::{now_millis, rfc3339};
+use crate::document::DocState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::store::{RoomCursor, RoomQuery, RoomRecord};
@@ -28,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/rooms", get(list_rooms).post(create_room))
         .route("/v1/rooms/{id}", get(get_room).delete(delete_room))
         .route("/v1/rooms/{id}/document", get(get_document))
+        .route("/v1/rooms/{id}/end", post(end_room))
+        .route("/v1/rooms/{id}/notes", get(get_notes))
 }
 
 /// The body of `POST /v1/rooms`.
@@ -55,6 +59,9 @@ pub struct RoomView {
     title: String,
     created_at: String,
     last_active_at: String,
+    /// When the interviewer ended the room (candidates can then only watch); null while
+    /// it goes on.
+    ended_at: Option<String>,
 }
 
 impl RoomView {
@@ -70,6 +77,7 @@ impl RoomView {
             title: room.title.clone(),
             created_at: rfc3339(room.created_at),
             last_active_at: rfc3339(room.last_active_at),
+            ended_at: room.is_ended().then(|| rfc3339(room.ended_at)),
         }
     }
 }
@@ -115,6 +123,17 @@ async fn get_document(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
     find_room(&state, &staff, &id).await?;
+    let (seq, document) = materialised(&state, &id).await?;
+    Ok(Json(DocumentView {
+        seq,
+        code: document.code,
+        language: document.language,
+        title: document.title,
+    }))
+}
+
+/// The live room's document with every accepted change applied: (seq, state).
+async fn materialised(state: &AppState, id: &str) -> Result<(u64, DocState), ApiError> {
     let unavailable = || {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -122,13 +141,45 @@ async fn get_document(
             "the room is restarting; try again",
         )
     };
-    let room = state.rooms.handle(&id).map_err(|_| unavailable())?;
-    let (seq, document) = room.state().await.ok_or_else(unavailable)?;
-    Ok(Json(DocumentView {
+    let room = state.rooms.handle(id).map_err(|_| unavailable())?;
+    room.state().await.ok_or_else(unavailable)
+}
+
+/// `POST /v1/rooms/{id}/end`: candidates can no longer edit (or run code); staff still
+/// can. Ending an ended room changes nothing and answers the same.
+async fn end_room(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RoomView>, ApiError> {
+    let room = find_room(&state, &staff, &id).await?;
+    let room = super::end(state.store.as_ref(), &state.rooms, room, now_millis()).await?;
+    Ok(Json(RoomView::new(&room, &state.links)))
+}
+
+/// The room's private notes as the API shows them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotesView {
+    seq: u64,
+    text: String,
+    /// The notes document's socket (staff only), for a client that edits them live.
+    ws_url: String,
+}
+
+/// `GET /v1/rooms/{id}/notes`: the staff's private notes on the room.
+async fn get_notes(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<NotesView>, ApiError> {
+    let room = find_room(&state, &staff, &id).await?;
+    let notes = super::notes(state.store.as_ref(), &room, now_millis()).await?;
+    let (seq, document) = materialised(&state, &notes.id).await?;
+    Ok(Json(NotesView {
         seq,
-        code: document.code,
-        language: document.language,
-        title: document.title,
+        text: document.code,
+        ws_url: state.links.room_socket(&notes.id).into(),
     }))
 }
 

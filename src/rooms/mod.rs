@@ -83,6 +83,7 @@ pub fn prepare(input: NewRoom, now: Millis) -> Result<RoomRecord, RoomInputError
         owner_id: input.owner_id,
         candidate_key: random_url_token(CANDIDATE_KEY_BYTES),
         ended_at: 0,
+        parent_id: String::new(),
     })
 }
 
@@ -99,12 +100,52 @@ pub fn is_room_id(id: &str) -> bool {
     is_url_token(id, ROOM_ID_BYTES)
 }
 
-/// The room with `id`; `None` for an id of the wrong shape, without asking the store.
+/// The interview room with `id`; `None` for an id of the wrong shape (without asking the
+/// store) and for a notes document, which is reached only through its room.
 pub async fn find(store: &dyn Store, id: &str) -> Result<Option<RoomRecord>, StoreError> {
     if !is_room_id(id) {
         return Ok(None);
     }
-    store.get_room(id).await
+    Ok(store.get_room(id).await?.filter(|room| !room.is_notes()))
+}
+
+/// Ends `room` at `now` unless it already ended, and tells its live actor; returns the
+/// room as it is now (its `ended_at` is the first end's). From then on its candidates can
+/// only watch; staff go on as before.
+pub async fn end(
+    store: &dyn Store,
+    live: &crate::live::Rooms,
+    mut room: RoomRecord,
+    now: Millis,
+) -> Result<RoomRecord, StoreError> {
+    if !room.is_ended() && store.end_room(&room.id, now).await? {
+        room.ended_at = now;
+        live.end(&room.id, now);
+        tracing::info!(room_id = %room.id, "room ended");
+    } else if !room.is_ended() {
+        // Ended by someone else a moment ago: report their time.
+        room = store.get_room(&room.id).await?.unwrap_or(room);
+    }
+    Ok(room)
+}
+
+/// The staff-only notes document of interview room `room`, created on first use. It is a
+/// room of its own with no candidate link, so no candidate's socket can ever reach it.
+pub async fn notes(store: &dyn Store, room: &RoomRecord, now: Millis) -> Result<RoomRecord, StoreError> {
+    store
+        .notes_room(&RoomRecord {
+            id: random_url_token(ROOM_ID_BYTES),
+            language: String::new(),
+            title: format!("Notes: {}", room.title),
+            initial_code: String::new(),
+            created_at: now,
+            last_active_at: now,
+            owner_id: room.owner_id.clone(),
+            candidate_key: String::new(),
+            ended_at: 0,
+            parent_id: room.id.clone(),
+        })
+        .await
 }
 
 /// Whether `given` is a room's candidate key `expected` (compared in constant time; a

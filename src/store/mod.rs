@@ -89,10 +89,16 @@ pub trait Store: Accounts + Send + Sync + 'static {
     /// The room with this id, if it exists.
     async fn get_room(&self, id: &str) -> Result<Option<RoomRecord>, StoreError>;
 
-    /// Up to `limit` rooms, newest first, strictly after `after` in that order.
+    /// Up to `limit` interview rooms (never notes documents), newest first, strictly after
+    /// `after` in that order.
     async fn list_rooms(&self, query: &RoomQuery<'_>) -> Result<Vec<RoomRecord>, StoreError>;
 
-    /// Deletes a room and everything that belongs to it; false if it did not exist.
+    /// The private notes document of the interview room `new.parent_id`, created as `new`
+    /// if the room has none yet; concurrent callers all get the same one.
+    async fn notes_room(&self, new: &RoomRecord) -> Result<RoomRecord, StoreError>;
+
+    /// Deletes a room and everything that belongs to it (its log, snapshots and notes
+    /// document); false if it did not exist.
     async fn delete_room(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Ends the room at `at`; false if there is no such room or it had already ended.
@@ -103,8 +109,8 @@ pub trait Store: Accounts + Send + Sync + 'static {
     /// exist; an unknown id is skipped.
     async fn touch_rooms(&self, ids: &[&str], at: Millis) -> Result<u64, StoreError>;
 
-    /// Deletes every room whose last activity is before `cutoff`, with its changes and
-    /// snapshots. Returns how many rooms went.
+    /// Deletes every room whose last activity is before `cutoff`, with its changes,
+    /// snapshots and notes document. Returns how many rooms went (notes not counted).
     async fn delete_rooms_inactive_before(&self, cutoff: Millis) -> Result<u64, StoreError>;
 
     /// Appends changes to their rooms' logs in one transaction (group commit). A change

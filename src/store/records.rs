@@ -18,11 +18,19 @@ pub struct RoomRecord {
     pub candidate_key: String,
     /// When the interviewer ended it; 0 while it goes on.
     pub ended_at: Millis,
+    /// For a staff-only notes document, the interview room it belongs to; '' for an
+    /// interview room.
+    pub parent_id: String,
 }
 
 impl RoomRecord {
     pub fn is_ended(&self) -> bool {
         self.ended_at != 0
+    }
+
+    /// Whether this is an interview room's private notes document rather than a room.
+    pub fn is_notes(&self) -> bool {
+        !self.parent_id.is_empty()
     }
 }
 

@@ -3,7 +3,7 @@
 /// The columns of [`super::RoomRecord`], in its field order.
 macro_rules! room_columns {
     () => {
-        "id, language, title, initial_code, created_at, last_active_at, owner_id, candidate_key, ended_at"
+        "id, language, title, initial_code, created_at, last_active_at, owner_id, candidate_key, ended_at, parent_id"
     };
 }
 
@@ -14,7 +14,7 @@ pub const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE
 pub const INSERT_ROOM: &str = concat!(
     "INSERT INTO rooms (",
     room_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 );
 
 pub const GET_ROOM: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHERE id = $1");
@@ -22,17 +22,21 @@ pub const GET_ROOM: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHER
 pub const LIST_ROOMS_FIRST: &str = concat!(
     "SELECT ",
     room_columns!(),
-    " FROM rooms WHERE ($1 = '' OR owner_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
+    " FROM rooms WHERE ($1 = '' OR owner_id = $1) AND parent_id = '' ORDER BY created_at DESC, id DESC LIMIT $2"
 );
 
 pub const LIST_ROOMS_AFTER: &str = concat!(
     "SELECT ",
     room_columns!(),
-    " FROM rooms WHERE ($1 = '' OR owner_id = $1) AND (created_at, id) < ($2, $3) \
+    " FROM rooms WHERE ($1 = '' OR owner_id = $1) AND parent_id = '' AND (created_at, id) < ($2, $3) \
      ORDER BY created_at DESC, id DESC LIMIT $4"
 );
 
-pub const DELETE_ROOM: &str = "DELETE FROM rooms WHERE id = $1";
+/// Deletes a room with its notes document.
+pub const DELETE_ROOM: &str = "DELETE FROM rooms WHERE id = $1 OR parent_id = $1";
+
+/// An interview room's notes document.
+pub const GET_NOTES: &str = concat!("SELECT ", room_columns!(), " FROM rooms WHERE parent_id = $1");
 
 /// Ends a room at `$2` unless it already ended.
 pub const END_ROOM: &str = "UPDATE rooms SET ended_at = $2 WHERE id = $1 AND ended_at = 0";
@@ -47,8 +51,13 @@ pub const TOUCH_BATCH: usize = 500;
 
 /// Deletes at most `$2` expired rooms; the retention sweep repeats it until none are left,
 /// so that no single transaction holds the database for long.
-pub const DELETE_INACTIVE_ROOMS: &str =
-    "DELETE FROM rooms WHERE id IN (SELECT id FROM rooms WHERE last_active_at < $1 LIMIT $2)";
+/// A notes document goes with its interview room, not by its own inactivity.
+pub const DELETE_INACTIVE_ROOMS: &str = "DELETE FROM rooms WHERE id IN \
+     (SELECT id FROM rooms WHERE last_active_at < $1 AND parent_id = '' LIMIT $2)";
+
+/// Deletes at most `$1` notes documents whose interview room is gone.
+pub const DELETE_ORPHAN_NOTES: &str = "DELETE FROM rooms WHERE id IN (SELECT id FROM rooms AS notes \
+     WHERE notes.parent_id <> '' AND NOT EXISTS (SELECT 1 FROM rooms WHERE rooms.id = notes.parent_id) LIMIT $1)";
 
 /// Rooms deleted per statement by the retention sweep.
 pub const DELETE_BATCH: i64 = 100;

@@ -101,9 +101,30 @@ where
             .bind(room.owner_id.clone())
             .bind(room.candidate_key.clone())
             .bind(room.ended_at)
+            .bind(room.parent_id.clone())
             .execute(&self.writer)
             .await;
         refuse_duplicate(done, || StoreError::DuplicateRoom(room.id.clone()))
+    }
+
+    async fn notes_room(&self, new: &RoomRecord) -> Result<RoomRecord, StoreError> {
+        let existing = || {
+            sqlx::query_as(sql::GET_NOTES)
+                .bind(new.parent_id.clone())
+                .fetch_optional(&self.writer)
+        };
+        if let Some(notes) = existing().await? {
+            return Ok(notes);
+        }
+        // A concurrent first use may win the race (the unique index on `parent_id`):
+        // whoever inserted first, the one notes document is there now.
+        match self.create_room(new).await {
+            Ok(()) | Err(StoreError::DuplicateRoom(_)) => {}
+            Err(err) => return Err(err),
+        }
+        existing()
+            .await?
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
     }
 
     async fn get_room(&self, id: &str) -> Result<Option<RoomRecord>, StoreError> {
@@ -174,6 +195,16 @@ where
             let batch = DB::rows_affected(&done);
             deleted += batch;
             if batch < sql::DELETE_BATCH as u64 {
+                break;
+            }
+        }
+        // The notes documents of the rooms that went (not counted: they are not rooms).
+        loop {
+            let done = sqlx::query(sql::DELETE_ORPHAN_NOTES)
+                .bind(sql::DELETE_BATCH)
+                .execute(&self.writer)
+                .await?;
+            if DB::rows_affected(&done) < sql::DELETE_BATCH as u64 {
                 return Ok(deleted);
             }
         }

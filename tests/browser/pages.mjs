@@ -1,22 +1,26 @@
 // Page helpers for the browser tests: open a room as a named person in a fresh context,
 // wait for the editor, type, read the text and the connection badge.
-import { waitFor } from "./support.mjs";
+import { STAFF_EMAIL, STAFF_PASSWORD, waitFor } from "./support.mjs";
+
+/** A new context (own storage) whose pages remember `name` as the display name. */
+async function namedContext(browser, name, color) {
+  const context = await browser.newContext();
+  await context.addInitScript(
+    ([n, c]) => {
+      if (!localStorage.getItem("pairline.name")) {
+        localStorage.setItem("pairline.name", n);
+        localStorage.setItem("pairline.color", c);
+      }
+    },
+    [name, color],
+  );
+  return context;
+}
 
 /** Opens `room` in a new context of its own (own storage) as `name`. */
 /** With `askName`, the name is typed into the first-visit prompt instead of remembered. */
 export async function openRoom(browser, room, { name, color = "#d62728", observe = false, offlineCache = false, askName = false, wait = true } = {}) {
-  const context = await browser.newContext();
-  if (!askName) {
-    await context.addInitScript(
-      ([n, c]) => {
-        if (!localStorage.getItem("pairline.name")) {
-          localStorage.setItem("pairline.name", n);
-          localStorage.setItem("pairline.color", c);
-        }
-      },
-      [name, color],
-    );
-  }
+  const context = askName ? await browser.newContext() : await namedContext(browser, name, color);
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
   await page.goto(`${room.candidateUrl}${observe ? "?observe=1" : ""}`);
@@ -42,6 +46,26 @@ async function keptForOffline(page) {
   );
 }
 
+/**
+ * Logs in as the interviewer of `Server.staffToken()` through the login page and opens
+ * the room's staff link, as `name`.
+ */
+export async function openStaffRoom(browser, room, { name, color = "#2ca02c" } = {}) {
+  const context = await namedContext(browser, name, color);
+  const page = await context.newPage();
+  page.on("pageerror", (err) => console.error(`[${name}] page error:`, err));
+  const staffPath = new URL(room.editorUrl).pathname;
+  await page.goto(new URL(`/login?next=${encodeURIComponent(staffPath)}`, room.editorUrl).href);
+  await page.locator('input[name="email"]').fill(STAFF_EMAIL);
+  await page.locator('input[name="password"]').fill(STAFF_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.pathname === staffPath).catch(async (err) => {
+    throw new Error(`logging in failed at ${page.url()}: ${(await page.locator("body").innerText()).slice(0, 500)}`, { cause: err });
+  });
+  await waitReady(page);
+  return { context, page };
+}
+
 export async function waitReady(page) {
   await page.locator('#editor[data-ready="true"] .cm-content').waitFor({ timeout: 30_000 });
 }
@@ -61,7 +85,7 @@ export async function waitText(page, what, check, timeout = 30_000) {
 
 /** Types at the end of the document, as a person would. */
 export async function typeAtEnd(page, keys) {
-  await page.locator(".cm-content").click();
+  await page.locator("#editor .cm-content").click();
   await page.keyboard.press("Control+End");
   await page.keyboard.type(keys);
 }

@@ -344,6 +344,12 @@ pub async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// The body of a GET of `url` through `client`, as text (a page, metrics).
+pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
+    let response = client.get(url).send().await.expect("GET");
+    response.text().await.expect("read the body")
+}
+
 /// Asserts the API's error shape and returns the error's code.
 pub fn error_code(body: &Value) -> &str {
     let error = &body["error"];

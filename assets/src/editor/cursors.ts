@@ -34,6 +34,22 @@ export interface RemoteCursor {
  */
 export const setRemoteCursors: StateEffectType<RemoteCursor[]> = StateEffect.define<RemoteCursor[]>();
 
+/** The cursors to draw: each peer's selections with that peer's name and colour. */
+export function labelledCursors(
+  peers: readonly { peerId: number; name: string; color: string }[],
+  cursors: readonly { peerId: number; ranges: RemoteSelection[] }[],
+): RemoteCursor[] {
+  const byId = new Map(peers.map((p) => [p.peerId, p]));
+  const out: RemoteCursor[] = [];
+  for (const c of cursors) {
+    const peer = byId.get(c.peerId);
+    if (peer && c.ranges.length > 0) {
+      out.push({ peerId: peer.peerId, name: peer.name, color: peer.color, selections: c.ranges });
+    }
+  }
+  return out;
+}
+
 interface TrackedCursor extends RemoteCursor {
   textColor: string;
   /** Bumped whenever the peer moves or edits at its caret, which redraws a fresh label. */

@@ -33,6 +33,8 @@ export interface EditorOptions {
   readOnly: boolean;
   /** Appended after the editor's own extensions (the sync bridge, remote cursors). */
   extensions: Extension[];
+  /** What assistive technology calls the editor; "Code editor" unless given. */
+  label?: string;
 }
 
 /** A live editor and the switches that change it in place. */
@@ -87,7 +89,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
         highlightActiveLine(),
         highlightSelectionMatches(),
         editingKeymap,
-        EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
+        EditorView.contentAttributes.of({ "aria-label": options.label ?? "Code editor" }),
         editorLayout,
         theme.of(themeExtension(themeName)),
         language.of(languageExtension(options.language)),

@@ -63,5 +63,7 @@ export type FromWorker =
   /** Remote selections in the worker's text, on top of `seen` edits from the page. */
   | { t: "cursors"; cursors: { peerId: number; ranges: Range[] }[]; seen: number }
   | { t: "status"; status: Status }
+  /** The role the server granted, and when the room ended (0 while it goes on). */
+  | { t: "access"; role: Role; endedAt: number }
   /** A timing mark (`pairline:*`) to record on the page's performance timeline. */
   | { t: "mark"; name: string };

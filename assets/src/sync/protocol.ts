@@ -2,7 +2,7 @@
 // no I/O. The browser encodes client messages and decodes server messages; tests do both
 // directions against the golden fixtures the Rust codec produces.
 
-export const VERSION = 1;
+export const VERSION = 2;
 export const MAX_NAME_CHARS = 64;
 export const MAX_CURSOR_BYTES = 128;
 export const MAX_SELECTIONS = 16;
@@ -55,6 +55,10 @@ export interface Welcome {
   preview: Preview;
   snapshot: Snapshot | null;
   peers: Peer[];
+  /** The role the server granted (observer for a candidate once the room has ended). */
+  role: Role;
+  /** When the interviewer ended the room (ms since the epoch); 0 while it goes on. */
+  endedAt: number;
 }
 
 export type ErrorCode =
@@ -71,6 +75,7 @@ export type ErrorCode =
   | "room_full"
   | "room_not_found"
   | "invalid_presence"
+  | "room_ended"
   | "server_shutting_down"
   | "internal";
 
@@ -88,6 +93,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "room_full",
   "room_not_found",
   "invalid_presence",
+  "room_ended",
   "server_shutting_down",
   "internal",
 ];
@@ -105,7 +111,9 @@ export type ServerMessage =
   | { type: "peerJoined"; peer: Peer }
   | { type: "peerLeft"; peerId: number }
   | { type: "peerPresence"; peerId: number; selections: Selection[] }
-  | { type: "error"; code: ErrorCode; message: string; fatal: boolean };
+  | { type: "error"; code: ErrorCode; message: string; fatal: boolean }
+  /** The room ended at `endedAt`; `role` is the recipient's role from now on. */
+  | { type: "ended"; endedAt: number; role: Role };
 
 const TAG = {
   hello: 0x01,
@@ -119,6 +127,7 @@ const TAG = {
   peerLeft: 0x86,
   peerPresence: 0x87,
   error: 0x88,
+  ended: 0x89,
 } as const;
 
 const encoder = new TextEncoder();
@@ -374,7 +383,7 @@ export function encodeServer(message: ServerMessage): Uint8Array {
       w.uint(m.preview.seq).string(m.preview.code).string(m.preview.language).string(m.preview.title);
       w.bool(m.snapshot !== null);
       if (m.snapshot) w.uint(m.snapshot.coversSeq).bytes(m.snapshot.document);
-      return w.list(m.peers, writePeer).finish();
+      return w.list(m.peers, writePeer).uint(roleCode(m.role)).uint(m.endedAt).finish();
     }
     case "changes": {
       const w = new Writer(TAG.serverChanges);
@@ -402,6 +411,8 @@ export function encodeServer(message: ServerMessage): Uint8Array {
     }
     case "error":
       return new Writer(TAG.error).string(message.code).string(message.message).bool(message.fatal).finish();
+    case "ended":
+      return new Writer(TAG.ended).uint(message.endedAt).uint(roleCode(message.role)).finish();
   }
 }
 
@@ -430,6 +441,8 @@ export function decodeServer(bytes: Uint8Array): ServerMessage {
             document: r.bytes("document"),
           })),
           peers: r.list("peers", readPeer),
+          role: readRole(r),
+          endedAt: r.uint("ended_at"),
         },
       };
       break;
@@ -465,6 +478,9 @@ export function decodeServer(bytes: Uint8Array): ServerMessage {
       message = { type: "error", code: code as ErrorCode, message: r.string("message", 4096), fatal: r.bool("fatal") };
       break;
     }
+    case TAG.ended:
+      message = { type: "ended", endedAt: r.uint("ended_at"), role: readRole(r) };
+      break;
     default:
       throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);
   }

@@ -19,6 +19,7 @@ export interface SessionHandlers {
   peers(self: Person | null, peers: Person[]): void;
   cursors(cursors: { peerId: number; ranges: Range[] }[], seen: number): void;
   status(status: Status): void;
+  access(role: Role, endedAt: number): void;
 }
 
 /** Content-hashed file names of the worker and the wasm, set by build.rs at bundle time. */
@@ -89,6 +90,9 @@ export class Session {
         break;
       case "status":
         this.handlers.status(message.status);
+        break;
+      case "access":
+        this.handlers.access(message.role, message.endedAt);
         break;
       case "mark":
         performance.mark(message.name);

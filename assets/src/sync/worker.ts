@@ -7,7 +7,17 @@ import { ChangeSet } from "@codemirror/state";
 import { Document } from "./doc";
 import type { FromWorker, Person, Range, Status, ToWorker } from "./messages";
 import { Jupiter } from "./ot";
-import { type Peer, type Selection, type ServerMessage, decodeServer, encodeClient, hexToHash, hashToHex } from "./protocol";
+import {
+  type Peer,
+  type Role,
+  type Selection,
+  type ServerMessage,
+  VERSION,
+  decodeServer,
+  encodeClient,
+  hexToHash,
+  hashToHex,
+} from "./protocol";
 import { RoomStore } from "./store";
 import { Watermark } from "./watermark";
 
@@ -38,6 +48,8 @@ const ERROR_TEXT: Record<string, string> = {
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
 
 let cfg: Start;
+/** The role the server granted: the one asked for, until the room ends for a candidate. */
+let role: Role = "observer";
 let store: RoomStore;
 /** Created once the wasm is loaded. */
 let doc: Document;
@@ -71,7 +83,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       if (ready) localEdit(ChangeSet.fromJSON(message.changes), message.seen);
       break;
     case "language":
-      if (ready && cfg.role === "editor") commitLocal(doc.setLanguage(message.id));
+      if (ready && role === "editor") commitLocal(doc.setLanguage(message.id));
       break;
     case "presence":
       setPresence(message.ranges, message.seen);
@@ -85,6 +97,7 @@ self.addEventListener("online", reconnectNow);
 
 async function start(message: Start): Promise<void> {
   cfg = message;
+  role = cfg.role;
   await A.initializeWasm(cfg.wasmUrl);
   post({ t: "mark", name: "pairline:wasm-ready" });
   doc = new Document();
@@ -124,7 +137,7 @@ function connect(): void {
   lastError = null;
   ws.onopen = () => {
     const hello = {
-      version: 1,
+      version: VERSION,
       syncedSeq: watermark.synced,
       heads: doc.heads().map(hexToHash),
       name: cfg.name,
@@ -221,11 +234,12 @@ function handle(message: ServerMessage): void {
       live = true;
       attempt = 0;
       catchUpTo = w.maxSeq;
-      self_ = { peerId: w.peerId, name: cfg.name, color: cfg.color, role: cfg.role };
+      grant(w.role, w.endedAt);
+      self_ = { peerId: w.peerId, name: cfg.name, color: cfg.color, role };
       peers.clear();
       for (const peer of w.peers) peers.set(peer.peerId, peer);
       postPeers();
-      if (cfg.role === "editor") sendChanges([...unacked.values()].map((u) => u.bytes));
+      if (role === "editor") sendChanges([...unacked.values()].map((u) => u.bytes));
       if (localPresence.length > 0) send(encodeClient({ type: "presence", selections: localPresence }));
       status("live");
       caughtUp();
@@ -262,7 +276,7 @@ function handle(message: ServerMessage): void {
           return unacked.get(hex)?.bytes ?? doc.change(hex);
         })
         .filter((c): c is Uint8Array => c !== null);
-      if (cfg.role === "editor") sendChanges(changes);
+      if (role === "editor") sendChanges(changes);
       break;
     }
     case "peerJoined":
@@ -281,11 +295,22 @@ function handle(message: ServerMessage): void {
       presence.set(message.peerId, message.selections);
       sendCursors();
       break;
+    case "ended":
+      grant(message.role, message.endedAt);
+      if (self_) self_ = { ...self_, role };
+      postPeers();
+      break;
     case "error":
       if (message.fatal) lastError = { code: message.code, message: message.message };
       else console.warn(`the server says: ${message.message} (${message.code})`);
       break;
   }
+}
+
+/** Takes the role the server granted and tells the page (whose editor follows it). */
+function grant(granted: Role, endedAt: number): void {
+  role = granted;
+  post({ t: "access", role, endedAt });
 }
 
 /**
@@ -312,7 +337,7 @@ function remote(changes: Uint8Array[], saved?: Uint8Array): void {
 function localEdit(changes: ChangeSet, seen: number): void {
   if (!ready) return;
   const edit = jupiter.receive(changes, seen);
-  if (cfg.role !== "editor") return;
+  if (role !== "editor") return;
   commitLocal(doc.applyLocal(edit));
 }
 

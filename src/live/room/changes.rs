@@ -18,6 +18,15 @@ impl Room {
         let Some(state) = self.peers.get(&peer) else {
             return;
         };
+        if self.ended_for(state) {
+            // Not fatal: the candidate goes on watching; edits made just before the end
+            // are dropped (their page is read-only from the `Ended` message on).
+            state.outbox.fail(
+                ErrorCode::RoomEnded,
+                "the interviewer ended this interview: the code can no longer be changed",
+            );
+            return;
+        }
         if state.info.role == Role::Observer {
             self.fail_peer(
                 peer,

@@ -5,8 +5,8 @@
 use bytes::Bytes;
 
 use super::Room;
-use crate::live::JoinError;
 use crate::live::peer::{Outbox, PeerState};
+use crate::live::{Access, JoinError};
 use crate::oplog::PeerId;
 use crate::protocol::{
     ErrorCode, Hello, MAX_NAME_CHARS, Peer, Role, ServerMessage, Snapshot, VERSION, Welcome,
@@ -16,16 +16,22 @@ use crate::protocol::{
 const CATCH_UP_FRAME_BYTES: usize = 256 * 1024;
 
 impl Room {
-    pub(super) fn join(&mut self, hello: Hello, outbox: Outbox) -> Result<PeerId, JoinError> {
+    pub(super) fn join(&mut self, hello: Hello, access: Access, outbox: Outbox) -> Result<PeerId, JoinError> {
         check_hello(&hello)?;
-        self.check_capacity(hello.role)?;
+        // Once the room has ended, candidates may only watch.
+        let role = if self.ended_at != 0 && access == Access::Candidate {
+            Role::Observer
+        } else {
+            hello.role
+        };
+        self.check_capacity(role)?;
         let peer_id = self.next_peer;
         self.next_peer += 1;
         let info = Peer {
             peer_id,
             name: hello.name.trim().to_owned(),
             color: hello.color.to_ascii_lowercase(),
-            role: hello.role,
+            role,
         };
 
         let reset = hello.synced_seq > self.log.max_seq();
@@ -49,6 +55,8 @@ impl Room {
                 document: document.to_vec(),
             }),
             peers: self.peers.values().map(|peer| peer.info.clone()).collect(),
+            role,
+            ended_at: self.ended_at as u64,
         });
         outbox.send_message(&welcome);
         self.send_catch_up(&outbox, after);
@@ -65,7 +73,7 @@ impl Room {
 
         self.broadcast_from(peer_id, &ServerMessage::PeerJoined(info.clone()));
         tracing::debug!(room_id = %self.id, peer_id, name = %info.name, synced, reset, "participant joined");
-        self.peers.insert(peer_id, PeerState::new(info, outbox));
+        self.peers.insert(peer_id, PeerState::new(info, access, outbox));
         self.empty_since = None;
         Ok(peer_id)
     }

@@ -75,6 +75,7 @@ pub(super) async fn load(
     let mut room = Room {
         id,
         candidate_key: Arc::from(record.candidate_key.as_str()),
+        ended_at: record.ended_at,
         config,
         log,
         tail,

@@ -18,12 +18,12 @@ use tokio::time::Instant;
 use super::materialiser::{Materialised, MaterialiserHandle};
 use super::peer::{Outbox, PeerState};
 use super::persister::Persister;
-use super::{JoinError, OpenError, RoomsInner};
+use super::{Access, JoinError, OpenError, RoomsInner};
 use crate::clock::{Millis, now_millis};
 use crate::config::SyncConfig;
 use crate::document::DocState;
 use crate::oplog::{OpLog, PeerId};
-use crate::protocol::{ErrorCode, Hello, Preview, Selection, ServerMessage};
+use crate::protocol::{ErrorCode, Hello, Preview, Role, Selection, ServerMessage};
 
 /// How often the room checks its timers (held changes, idleness).
 const TICK: Duration = Duration::from_millis(250);
@@ -38,6 +38,7 @@ pub enum RoomCommand {
     Probe(oneshot::Sender<Result<Arc<str>, OpenError>>),
     Join {
         hello: Hello,
+        access: Access,
         outbox: Outbox,
         reply: oneshot::Sender<Result<PeerId, JoinError>>,
     },
@@ -57,6 +58,10 @@ pub enum RoomCommand {
     Preview(oneshot::Sender<Preview>),
     /// The room was deleted: disconnect everyone and stop.
     Close,
+    /// The interviewer ended the room at `at`.
+    End {
+        at: Millis,
+    },
 }
 
 /// A loaded room.
@@ -64,6 +69,8 @@ struct Room {
     id: Arc<str>,
     /// The secret of the room's candidate link ('' for none).
     candidate_key: Arc<str>,
+    /// When the interviewer ended the room; 0 while it goes on.
+    ended_at: Millis,
     config: Arc<SyncConfig>,
     log: OpLog,
     /// Accepted changes after `tail_floor`, in sequence order.
@@ -157,7 +164,8 @@ fn refuse_all(inbox: &mut mpsc::UnboundedReceiver<RoomCommand>, err: OpenError) 
             | RoomCommand::Changes { .. }
             | RoomCommand::Presence { .. }
             | RoomCommand::Leave { .. }
-            | RoomCommand::Close => {}
+            | RoomCommand::Close
+            | RoomCommand::End { .. } => {}
         }
     }
 }
@@ -168,9 +176,15 @@ impl Room {
             RoomCommand::Probe(reply) => {
                 let _ = reply.send(Ok(self.candidate_key.clone()));
             }
-            RoomCommand::Join { hello, outbox, reply } => {
-                let _ = reply.send(self.join(hello, outbox));
+            RoomCommand::Join {
+                hello,
+                access,
+                outbox,
+                reply,
+            } => {
+                let _ = reply.send(self.join(hello, access, outbox));
             }
+            RoomCommand::End { at } => self.end(at),
             RoomCommand::Changes { peer, changes } => self.receive_changes(peer, changes),
             RoomCommand::Presence { peer, selections } => self.presence(peer, selections),
             RoomCommand::Leave { peer } => self.remove_peer(peer),
@@ -209,6 +223,29 @@ impl Room {
                 self.snapshot = Some((covers_seq, document));
             }
         }
+    }
+
+    /// Ends the room: candidates become observers, and everyone is told their role now.
+    fn end(&mut self, at: Millis) {
+        if self.ended_at != 0 {
+            return;
+        }
+        self.ended_at = at;
+        for state in self.peers.values_mut() {
+            if state.access == Access::Candidate {
+                state.info.role = Role::Observer;
+            }
+            state.outbox.send_message(&ServerMessage::Ended {
+                ended_at: at as u64,
+                role: state.info.role,
+            });
+        }
+        tracing::debug!(room_id = %self.id, "room ended");
+    }
+
+    /// Whether `peer` is a candidate in a room that has ended (and so may only watch).
+    fn ended_for(&self, peer: &PeerState) -> bool {
+        self.ended_at != 0 && peer.access == Access::Candidate
     }
 
     fn presence(&mut self, peer: PeerId, selections: Vec<Selection>) {
