@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{Backend, StaffAccount, TestDb, TestServer, anonymous_client, bearer_client};
+use common::{Backend, StaffAccount, TestDb, TestServer, anonymous_client, bearer_client, upgrade_status};
 use pairline::auth::Role;
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 on_both_backends!(
     anonymous_callers_reach_no_room_without_the_candidate_link,
@@ -29,20 +28,6 @@ fn room_routes(id: &str) -> Vec<(Method, String)> {
 
 async fn status_of(client: &reqwest::Client, method: Method, url: String) -> StatusCode {
     client.request(method, url).send().await.unwrap().status()
-}
-
-/// The HTTP status a WebSocket upgrade gets (101 when it is accepted).
-async fn upgrade_status(url: &str, headers: &[(&str, &str)]) -> u16 {
-    let mut request = url.into_client_request().unwrap();
-    for (name, value) in headers {
-        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap();
-        request.headers_mut().insert(name, value.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((_, response)) => response.status().as_u16(),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
-        Err(other) => panic!("the upgrade failed otherwise: {other}"),
-    }
 }
 
 async fn anonymous_callers_reach_no_room_without_the_candidate_link(backend: Backend) {

@@ -344,6 +344,21 @@ pub async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// The HTTP status a WebSocket upgrade with these headers gets (101 when accepted).
+pub async fn upgrade_status(url: &str, headers: &[(&str, &str)]) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().insert(name, value.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("the upgrade failed otherwise: {other}"),
+    }
+}
+
 /// The body of a GET of `url` through `client`, as text (a page, metrics).
 pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
     let response = client.get(url).send().await.expect("GET");
