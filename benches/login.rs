@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use pairline::auth::{cookies, password};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
-use support::{BenchDb, ServerProcess, backends, create_room, machine_summary};
+use support::{BenchDb, ServerOptions, ServerProcess, create_room, machine_summary};
 use tokio::task::JoinSet;
 
 /// The password of every account the benchmark logs in to.
@@ -27,12 +27,8 @@ const ROOMS: usize = 10;
 #[derive(Debug, Parser)]
 #[command(about = "Login latency, and room page loads during bursts of concurrent logins")]
 struct Args {
-    /// The pairline binary to benchmark (a release build).
-    #[arg(long)]
-    binary: String,
-    /// sqlite, postgres or all.
-    #[arg(long, default_value = "all")]
-    backend: String,
+    #[command(flatten)]
+    server: ServerOptions,
     /// Password hashes timed in this process.
     #[arg(long, default_value_t = 20)]
     hashes: usize,
@@ -49,15 +45,12 @@ struct Args {
     /// Seconds of page loads per phase (without logins, then during bursts of logins).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
 }
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let backends = backends(&args.backend);
+    let backends = args.server.backends();
     let concurrency = args.concurrency.max(1);
     println!("# Login benchmark\n\n{}\n", machine_summary());
     let (memory, passes, lanes) = (password::MEMORY_KIB, password::TIME_COST, password::PARALLELISM);
@@ -93,7 +86,7 @@ async fn main() {
     let (mut sequential, mut pages, mut bursts) = (Vec::new(), Vec::new(), Vec::new());
     for backend in backends {
         let db = BenchDb::new(backend).await;
-        let server = ServerProcess::start(&args.binary, &db).await;
+        let server = ServerProcess::start(&args.server.binary, &db).await;
         let emails: Vec<String> = (0..concurrency)
             .map(|n| format!("login{n}@example.com"))
             .collect();

@@ -235,6 +235,27 @@ pub async fn create_room_with(http: &reqwest::Client, base: &str, body: Value) -
         .expect("the room's JSON")
 }
 
+/// The options every benchmark of the server takes (`#[command(flatten)]` them).
+#[derive(Debug, clap::Args)]
+pub struct ServerOptions {
+    /// The pairline binary to benchmark (a release build).
+    #[arg(long)]
+    pub binary: String,
+    /// sqlite, postgres or all.
+    #[arg(long, default_value = "all")]
+    pub backend: String,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+impl ServerOptions {
+    /// The backends `--backend` names.
+    pub fn backends(&self) -> Vec<&'static str> {
+        backends(&self.backend)
+    }
+}
+
 /// The backends named by a `--backend` argument: sqlite, postgres or all.
 pub fn backends(arg: &str) -> Vec<&'static str> {
     match arg {
