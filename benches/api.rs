@@ -10,17 +10,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use serde_json::json;
-use support::{BenchDb, ServerProcess, backends, machine_summary};
+use support::{BenchDb, ServerOptions, ServerProcess, machine_summary};
 
 #[derive(Debug, Parser)]
 #[command(about = "Rooms API throughput and latency, and start-up time")]
 struct Args {
-    /// The pairline binary to benchmark (a release build).
-    #[arg(long)]
-    binary: String,
-    /// sqlite, postgres or all.
-    #[arg(long, default_value = "all")]
-    backend: String,
+    #[command(flatten)]
+    server: ServerOptions,
     /// Seconds of load per phase.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -30,15 +26,12 @@ struct Args {
     /// Server starts to time.
     #[arg(long, default_value_t = 5)]
     starts: usize,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
 }
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let backends = backends(&args.backend);
+    let backends = args.server.backends();
     println!("# Rooms API benchmark\n\n{}\n", machine_summary());
     println!(
         "Load: {} concurrent keep-alive clients, {} s per phase, load generator and server on the same machine.\n",
@@ -50,7 +43,7 @@ async fn main() {
     for backend in backends {
         let db = BenchDb::new(backend).await;
         startup_rows.push((backend, time_startups(&args, &db).await));
-        let server = ServerProcess::start(&args.binary, &db).await;
+        let server = ServerProcess::start(&args.server.binary, &db).await;
         let ids = run_phase(&args, &server, backend, "create room", Operation::Create, &[]).await;
         run_phase(&args, &server, backend, "fetch room", Operation::Fetch, &ids).await;
         server.stop().await;
@@ -71,7 +64,7 @@ async fn time_startups(args: &Args, db: &BenchDb) -> (f64, f64, f64) {
     let mut times = Vec::new();
     for _ in 0..args.starts.max(2) {
         let started = Instant::now();
-        let server = ServerProcess::start(&args.binary, db).await;
+        let server = ServerProcess::start(&args.server.binary, db).await;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         server.stop().await;
     }

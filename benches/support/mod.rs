@@ -5,6 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -140,32 +141,37 @@ impl ServerProcess {
         }
     }
 
+    /// Runs the binary's command `args` on the server's database with `input` on stdin.
+    pub fn command(&self, args: &[&str], input: &str) -> std::process::Output {
+        let (binary, env) = &self.command_env;
+        let mut child = std::process::Command::new(binary)
+            .args(args)
+            .envs(env.iter().map(|(key, value)| (key, value)))
+            .env("PAIRLINE_LOG_LEVEL", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("run {binary}: {err}"));
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Makes an interviewer account with `pairline user add`; whether it was made (false
+    /// when the database already had it from an earlier start).
+    pub fn add_interviewer(&self, email: &str, password: &str) -> bool {
+        let args = ["user", "add", "--email", email, "--role", "interviewer"];
+        self.command(&args, &format!("{password}\n")).status.success()
+    }
+
     /// An HTTP client built from `builder` that acts as an interviewer: the account and
     /// an API token are made with the binary's own commands on first use.
     pub fn staff_client(&self, builder: reqwest::ClientBuilder) -> reqwest::Client {
         let token = self.token.get_or_init(|| {
-            let (binary, env) = &self.command_env;
-            let run = |args: &[&str], input: &str| {
-                let mut child = std::process::Command::new(binary)
-                    .args(args)
-                    .envs(env.iter().map(|(key, value)| (key, value)))
-                    .env("PAIRLINE_LOG_LEVEL", "error")
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap_or_else(|err| panic!("run {binary}: {err}"));
-                use std::io::Write;
-                child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-                child.wait_with_output().unwrap()
-            };
             let email = "bench@example.com";
-            // Already there when the database served an earlier start.
-            run(
-                &["user", "add", "--email", email, "--role", "interviewer"],
-                "bench password 1\n",
-            );
-            let made = run(&["token", "create", "--email", email, "--name", "bench"], "");
+            self.add_interviewer(email, "bench password 1");
+            let made = self.command(&["token", "create", "--email", email, "--name", "bench"], "");
             assert!(made.status.success(), "pairline token create failed");
             String::from_utf8(made.stdout).unwrap().trim().to_owned()
         });
@@ -209,6 +215,45 @@ fn clock_ticks_per_second() -> f64 {
         .ok()
         .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok())
         .unwrap_or(100.0)
+}
+
+/// Creates a python room titled `title` through the API with `http` (a staff client);
+/// returns the room's JSON.
+pub async fn create_room(http: &reqwest::Client, base: &str, title: &str) -> Value {
+    create_room_with(http, base, json!({ "language": "python", "title": title })).await
+}
+
+/// Creates a room from `body` (as `POST /v1/rooms` takes it); returns the room's JSON.
+pub async fn create_room_with(http: &reqwest::Client, base: &str, body: Value) -> Value {
+    http.post(format!("{base}/v1/rooms"))
+        .json(&body)
+        .send()
+        .await
+        .expect("create a room")
+        .json()
+        .await
+        .expect("the room's JSON")
+}
+
+/// The options every benchmark of the server takes (`#[command(flatten)]` them).
+#[derive(Debug, clap::Args)]
+pub struct ServerOptions {
+    /// The pairline binary to benchmark (a release build).
+    #[arg(long)]
+    pub binary: String,
+    /// sqlite, postgres or all.
+    #[arg(long, default_value = "all")]
+    pub backend: String,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+impl ServerOptions {
+    /// The backends `--backend` names.
+    pub fn backends(&self) -> Vec<&'static str> {
+        backends(&self.backend)
+    }
 }
 
 /// The backends named by a `--backend` argument: sqlite, postgres or all.

@@ -14,7 +14,7 @@ mod trace;
 mod typing;
 
 use clap::Parser;
-use support::{BenchDb, ServerProcess, backends, machine_summary};
+use support::{BenchDb, ServerOptions, ServerProcess, machine_summary};
 
 /// The server's default `sync.snapshot_every`.
 const SNAPSHOT_EVERY: u64 = 5000;
@@ -22,12 +22,8 @@ const SNAPSHOT_EVERY: u64 = 5000;
 #[derive(Debug, Parser)]
 #[command(about = "Sync engine latency, throughput and memory")]
 pub struct Args {
-    /// The pairline binary to benchmark (a release build).
-    #[arg(long)]
-    binary: String,
-    /// sqlite, postgres or all.
-    #[arg(long, default_value = "all")]
-    backend: String,
+    #[command(flatten)]
+    server: ServerOptions,
     /// Rooms typed in at once.
     #[arg(long, default_value_t = 500)]
     rooms: usize,
@@ -46,21 +42,18 @@ pub struct Args {
     /// Only the many-rooms typing phase (for quick comparisons).
     #[arg(long)]
     typing_only: bool,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
 }
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let backends = backends(&args.backend);
+    let backends = args.server.backends();
     let edits = trace::load(&args.trace);
     println!("# Sync engine benchmark\n\n{}\n", machine_summary());
     for backend in backends {
         println!("## {backend}\n");
         let db = BenchDb::new(backend).await;
-        let server = ServerProcess::start(&args.binary, &db).await;
+        let server = ServerProcess::start(&args.server.binary, &db).await;
         typing::many_rooms(&args, &server).await;
         if args.typing_only {
             server.stop().await;

@@ -9,8 +9,7 @@ use pairline::protocol::{ClientMessage, Hello, Role, ServerMessage, VERSION, Wel
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::ServerProcess;
-use crate::typing::create_room_with;
+use crate::support::{ServerProcess, create_room_with};
 
 /// Most change bytes per `Changes` message (under the default 1 MiB message limit).
 const FRAME_BYTES: usize = 900 * 1024;

@@ -8,10 +8,10 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 use pairline::client::{Event, Identity, SyncClient};
 use pairline::protocol::Hash;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Args;
-use crate::support::{ServerProcess, process_cpu_seconds};
+use crate::support::{ServerProcess, create_room, process_cpu_seconds};
 
 /// Typing before the measured period: thousands of clients starting at the same instant
 /// (their first changes, the server's first write for every room) are not the steady
@@ -108,21 +108,6 @@ pub async fn trace_room_beside_empty_room(args: &Args, server: &ServerProcess, t
         cpu.stop(server),
     );
     println!();
-}
-
-pub async fn create_room(http: &reqwest::Client, base: &str, title: &str) -> Value {
-    create_room_with(http, base, json!({ "language": "python", "title": title })).await
-}
-
-pub async fn create_room_with(http: &reqwest::Client, base: &str, body: Value) -> Value {
-    http.post(format!("{base}/v1/rooms"))
-        .json(&body)
-        .send()
-        .await
-        .expect("create a room")
-        .json()
-        .await
-        .expect("the room's JSON")
 }
 
 /// Connects one relay-only client per (room, n), a few dozen at a time.
