@@ -60,6 +60,11 @@ impl Links {
         self.join(&format!("join/{room_id}/{key}"))
     }
 
+    /// The page where an invited person chooses their password.
+    pub fn invite_page(&self, token: &str) -> Url {
+        self.join(&format!("invite/{token}"))
+    }
+
     /// The page that creates the first admin.
     pub fn setup_page(&self, token: &str) -> Url {
         self.join(&format!("setup/{token}"))

@@ -4,9 +4,10 @@
 
 mod common;
 
+use common::pages::{hidden_field, log_in, set_cookie};
 use common::{Backend, StaffAccount, TestDb, TestServer, anonymous_client, bearer_client, upgrade_status};
 use pairline::auth::Role;
-use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, ORIGIN};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -223,45 +224,6 @@ async fn disabled_accounts_and_revoked_tokens_lose_access_at_once(backend: Backe
 
 fn error_message(body: &Value) -> &str {
     body["error"]["message"].as_str().unwrap_or_default()
-}
-
-/// The `name=value` of the cookie `name` among a response's `Set-Cookie` headers, and the
-/// whole header.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|value| value.to_str().unwrap().to_owned())
-        .find(|value| value.starts_with(&format!("{name}=")))
-        .map(|header| (header.split(';').next().unwrap().to_owned(), header))
-}
-
-/// The value of the first `name="..."` input's value in `html`.
-fn hidden_field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
-/// Logs in through the login page like a browser; returns the session cookie pair.
-async fn log_in(server: &TestServer, email: &str, password: &str) -> reqwest::Response {
-    let client = &server.anonymous;
-    let form = client.get(server.url("/login?next=%2F")).send().await.unwrap();
-    let (form_cookie, _) = set_cookie(&form, "pairline_form").expect("a form cookie");
-    let token = hidden_field(&form.text().await.unwrap(), "form_token");
-    client
-        .post(server.url("/login"))
-        .header(COOKIE, form_cookie)
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("next", "/"),
-            ("form_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn a_login_session_needs_csrf_tokens_and_ends_at_logout(backend: Backend) {

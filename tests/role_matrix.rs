@@ -69,6 +69,10 @@ const ROUTES: &[(&str, [&str; 8])] = &[
     ("POST /r/ID/end",             ["login", "login", "303",   "403",   "303",   "401",   "login", "login"]),
     ("GET /join/ID/KEY",           ["404",   "200",   "404",   "404",   "404",   "404",   "404",   "404"]),
     ("GET /login",                 ["200",   "200",   "303",   "303",   "303",   "401",   "200",   "200"]),
+    ("GET /account",               ["login", "login", "200",   "200",   "200",   "401",   "login", "login"]),
+    ("POST /account/tokens",       ["login", "login", "200",   "200",   "200",   "401",   "login", "login"]),
+    ("GET /admin/users",           ["login", "login", "403",   "403",   "200",   "401",   "login", "login"]),
+    ("POST /admin/invites",        ["login", "login", "403",   "403",   "200",   "401",   "login", "login"]),
     ("WS /v1/rooms/ID/ws",         ["401",   "101",   "101",   "101",   "101",   "401",   "401",   "401"]),
     ("WS notes socket",            ["401",   "404",   "101",   "101",   "101",   "401",   "401",   "401"]),
 ];
@@ -180,6 +184,12 @@ async fn answer(server: &TestServer, callers: &Callers, route: &str, who: Who) -
         "POST /v1/rooms" => request.json(&json!({ "language": "go" })),
         "POST /rooms" => request.form(&[("language", "go"), ("csrf", "matrix-csrf")]),
         "POST /r/ID/end" => request.form(&[("csrf", "matrix-csrf")]),
+        "POST /account/tokens" => request.form(&[("name", "matrix"), ("csrf", "matrix-csrf")]),
+        "POST /admin/invites" => request.form(&[
+            ("email", "invited@example.com"),
+            ("role", "interviewer"),
+            ("csrf", "matrix-csrf"),
+        ]),
         _ => request,
     };
     let response = request.send().await.unwrap();

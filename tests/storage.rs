@@ -18,6 +18,7 @@ on_both_backends!(
     deleting_a_room_deletes_what_belongs_to_it,
     expired_rooms_are_purged_with_their_logs,
     a_room_has_one_notes_document_that_goes_with_it,
+    an_invite_is_used_once_and_only_while_open,
 );
 
 fn room(id_seed: u8, created_at: i64) -> RoomRecord {
@@ -356,5 +357,48 @@ async fn a_room_has_one_notes_document_that_goes_with_it(backend: Backend) {
     );
     assert!(store.delete_room(&interview.id).await.unwrap());
     assert_eq!(store.get_room(&made[0].id).await.unwrap(), None);
+    store.close().await;
+}
+
+async fn an_invite_is_used_once_and_only_while_open(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let admin = db
+        .staff_account("admin@example.com", pairline::auth::Role::Admin)
+        .await;
+    let now = 1_800_000_000_000;
+    let invite = |id: &str, expires_at| pairline::store::InviteRecord {
+        id: id.to_owned(),
+        email: format!("{id}@example.com"),
+        role: "interviewer".to_owned(),
+        token_hash: id.as_bytes().to_vec(),
+        created_by: admin.user.id.clone(),
+        created_at: now - 10,
+        expires_at,
+        used_at: 0,
+    };
+    let (open, expired, withdrawn) = (
+        invite("open", now + 1),
+        invite("expired", now),
+        invite("gone", now + 1),
+    );
+    for record in [&open, &expired, &withdrawn] {
+        store.create_invite(record).await.unwrap();
+    }
+    assert_eq!(store.invite_by_hash(b"open").await.unwrap(), Some(open.clone()));
+    assert!(store.delete_invite("gone").await.unwrap());
+    let listed: Vec<_> = store
+        .open_invites(now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, vec!["open"]);
+    assert!(!store.use_invite("expired", now).await.unwrap(), "expired");
+    assert!(store.use_invite("open", now).await.unwrap());
+    assert!(!store.use_invite("open", now).await.unwrap(), "used once");
+    assert_eq!(store.invite_by_hash(b"open").await.unwrap().unwrap().used_at, now);
+    assert!(store.open_invites(now).await.unwrap().is_empty());
     store.close().await;
 }

@@ -3,6 +3,7 @@
 pub mod caller;
 pub mod cli;
 pub mod cookies;
+pub mod invites;
 pub mod password;
 pub mod setup;
 pub mod throttle;

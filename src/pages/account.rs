@@ -21,7 +21,8 @@ use super::{Layout, PageError, check_form, render};
 use crate::app::{AppState, Links};
 use crate::auth::caller::{Caller, Credential, same_origin};
 use crate::auth::{self, NewSession, Role, SESSION_LIFETIME_MILLIS, cookies, tokens};
-use crate::clock::now_millis;
+use crate::clock::{Millis, now_millis};
+use crate::store::UserRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -80,7 +81,7 @@ struct NextQuery {
 
 /// A page with a form for a visitor without a session, built by `page` around the
 /// visitor's form token: the one in their cookie, or a new one set with the page.
-fn visitor_page<T: Template>(
+pub(super) fn visitor_page<T: Template>(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
@@ -98,7 +99,7 @@ fn visitor_page<T: Template>(
 }
 
 /// Whether a visitor's form post echoes their form-token cookie and comes from our pages.
-fn visitor_form_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+pub(super) fn visitor_form_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
     cookies::read(headers, cookies::FORM).is_some_and(|cookie| {
         !cookie.is_empty() && tokens::constant_time_eq(cookie.as_bytes(), submitted.as_bytes())
     }) && same_origin(headers, &state.links)
@@ -204,14 +205,14 @@ async fn log_in(
     Ok(session_started(&state.links, &session, &next))
 }
 
-const STALE: &str = "This form has expired. Please try again.";
+pub(super) const STALE: &str = "This form has expired. Please try again.";
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
 /// Sets the session cookie and goes on to `next`.
-fn session_started(links: &Links, session: &NewSession, next: &str) -> Response {
+pub(super) fn session_started(links: &Links, session: &NewSession, next: &str) -> Response {
     let max_age = SESSION_LIFETIME_MILLIS / 1000;
     let mut response = Redirect::to(next).into_response();
     let headers = response.headers_mut();
@@ -340,7 +341,17 @@ async fn set_up(
         .await
         .map_err(|err| PageError::internal(&state.links, err))?;
     tracing::info!(email = %user.email, "first admin created with the set-up link");
-    let opened = auth::log_in(store, &user.email, form.password, now)
+    log_in_new_account(&state, &user, form.password, now).await
+}
+
+/// Logs a just-created account in and takes it home.
+pub(super) async fn log_in_new_account(
+    state: &AppState,
+    user: &UserRecord,
+    password: String,
+    now: Millis,
+) -> Result<Response, PageError> {
+    let opened = auth::log_in(state.store.as_ref(), &user.email, password, now)
         .await
         .map_err(|err| PageError::internal(&state.links, err))?;
     match opened {

@@ -3,7 +3,9 @@
 //! friendly error pages.
 
 mod account;
+mod profile;
 mod rooms;
+mod users;
 
 use std::sync::Arc;
 
@@ -20,7 +22,17 @@ use crate::http::assets;
 use crate::http::error::ErrorReport;
 
 pub fn router() -> Router<AppState> {
-    rooms::router().merge(account::router())
+    rooms::router()
+        .merge(account::router())
+        .merge(profile::router())
+        .merge(users::router())
+}
+
+/// A form whose only field is the session's CSRF token (a button that does one thing).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// What every page's frame links to.
@@ -38,6 +50,9 @@ pub struct Layout {
 /// The logged-in account in the top bar.
 pub struct AccountBar {
     email: String,
+    account_href: String,
+    /// The accounts page, for admins.
+    users_href: Option<String>,
     logout_action: String,
     csrf: String,
 }
@@ -58,6 +73,8 @@ impl Layout {
     fn for_staff(links: &Links, staff: Option<&Staff>) -> Self {
         let account = staff.map(|staff| AccountBar {
             email: staff.user.email.clone(),
+            account_href: links.path("account"),
+            users_href: staff.is_admin().then(|| links.path("admin/users")),
             logout_action: links.path("logout"),
             csrf: staff.csrf_token().unwrap_or_default().to_owned(),
         });
@@ -103,6 +120,10 @@ impl PageError {
 
     pub fn forbidden(links: &Arc<Links>, message: impl Into<String>) -> Self {
         Self::new(links, StatusCode::FORBIDDEN, "Not allowed", message.into())
+    }
+
+    pub fn conflict(links: &Arc<Links>, message: impl Into<String>) -> Self {
+        Self::new(links, StatusCode::CONFLICT, "Already done", message.into())
     }
 
     pub fn internal(links: &Arc<Links>, cause: impl std::fmt::Display) -> Self {

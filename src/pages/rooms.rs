@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Layout, PageError, PageStaff, check_form, render};
+use super::{CsrfForm, Layout, PageError, PageStaff, check_form, render};
 use crate::app::{AppState, Links};
 use crate::auth::caller::Staff;
 use crate::clock::{now_millis, rfc3339};
@@ -231,12 +231,6 @@ async fn staff_room(
     render(&state.links, page)
 }
 
-#[derive(Debug, Deserialize)]
-struct EndRoomForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// The staff page's "End interview" button: the room's owner (or an admin) ends it, and
 /// everyone connected is told at once.
 async fn end_room(
@@ -244,7 +238,7 @@ async fn end_room(
     PageStaff(staff): PageStaff,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<EndRoomForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Redirect, PageError> {
     check_form(&state, &staff, &headers, &form.csrf)?;
     let room = find_room(&state, &id).await?;

@@ -19,8 +19,8 @@ use crate::config::{Config, DatabaseUrl};
 pub use crate::clock::Millis;
 pub use accounts::Accounts;
 pub use records::{
-    ApiTokenRecord, ChangeIndexRow, ChangeRecord, RoomCursor, RoomQuery, RoomRecord, SessionRecord,
-    SnapshotRecord, UserRecord,
+    ApiTokenRecord, ChangeIndexRow, ChangeRecord, InviteRecord, RoomCursor, RoomQuery, RoomRecord,
+    SessionRecord, SnapshotRecord, UserRecord,
 };
 
 /// Which database a store talks to.

@@ -130,6 +130,23 @@ pub struct SessionRecord {
     pub expires_at: Millis,
 }
 
+/// An invitation as stored: found by the SHA-256 of its link's token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InviteRecord {
+    pub id: String,
+    /// Lower-cased.
+    pub email: String,
+    /// `admin` or `interviewer`: the role the account will have.
+    pub role: String,
+    pub token_hash: Vec<u8>,
+    /// The admin who sent it.
+    pub created_by: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    /// 0 until the link is used.
+    pub used_at: Millis,
+}
+
 /// An API token as stored: found by the SHA-256 of the token.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiTokenRecord {
