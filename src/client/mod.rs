@@ -101,6 +101,8 @@ pub struct SyncClient {
     watermark: Watermark,
     /// Own changes not yet acknowledged, oldest first.
     pending: Vec<(Hash, Bytes)>,
+    /// The `synced_seq` the last `Hello` said; the watermark restarts from it at `Welcome`.
+    hello_synced: u64,
     /// Whether changes from others are applied once this client has edited (load
     /// generators only relay them; the catch-up before the first edit is always applied).
     apply_remote: bool,
@@ -123,6 +125,7 @@ impl SyncClient {
             doc: document::empty(),
             watermark: Watermark::default(),
             pending: Vec::new(),
+            hello_synced: 0,
             apply_remote: true,
             edited: false,
             sink: None,
@@ -165,9 +168,10 @@ impl SyncClient {
         let (sink, stream) = socket.split();
         self.sink = Some(sink);
         self.stream = Some(stream);
+        self.hello_synced = self.watermark.synced();
         let hello = ClientMessage::Hello(Hello {
             version: VERSION,
-            synced_seq: self.watermark.synced(),
+            synced_seq: self.hello_synced,
             heads: self.doc.get_heads().iter().map(|head| head.0).collect(),
             name: self.identity.name.clone(),
             color: self.identity.color.clone(),
@@ -394,9 +398,13 @@ impl SyncClient {
     }
 
     fn welcome(&mut self, welcome: Welcome) -> Result<Event, ClientError> {
-        if welcome.reset {
-            self.watermark = Watermark::default();
-        }
+        // The catch-up sends everything after what Hello said; numbers received above it
+        // before may have been reused by a server that crashed, so they count for nothing.
+        self.watermark = if welcome.reset {
+            Watermark::default()
+        } else {
+            Watermark::from_synced(self.hello_synced)
+        };
         self.watermark.durable(welcome.durable_seq);
         if let Some(snapshot) = &welcome.snapshot {
             if self.applies_remote() {

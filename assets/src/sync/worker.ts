@@ -54,6 +54,8 @@ let store: RoomStore;
 /** Created once the wasm is loaded. */
 let doc: Document;
 let watermark = new Watermark();
+/** The `syncedSeq` the last Hello said; the watermark restarts from it at Welcome. */
+let helloSynced = 0;
 /** Own changes not yet acknowledged, in the order they were made (hash → bytes, IDB key). */
 const unacked = new Map<string, { bytes: Uint8Array; key: Promise<number | null> }>();
 let ready = false;
@@ -136,9 +138,10 @@ function connect(): void {
   socket = ws;
   lastError = null;
   ws.onopen = () => {
+    helloSynced = watermark.synced;
     const hello = {
       version: VERSION,
-      syncedSeq: watermark.synced,
+      syncedSeq: helloSynced,
       heads: doc.heads().map(hexToHash),
       name: cfg.name,
       color: cfg.color,
@@ -217,7 +220,9 @@ function handle(message: ServerMessage): void {
     case "welcome": {
       const w = message.welcome;
       post({ t: "mark", name: "pairline:welcome" });
-      if (w.reset) watermark = new Watermark();
+      // The catch-up sends everything after what Hello said; numbers received above it
+      // before may have been reused by a server that crashed, so they count for nothing.
+      watermark = new Watermark(w.reset ? 0 : helloSynced);
       watermark.durable(w.durableSeq);
       if (w.snapshot) {
         if (doc.heads().length === 0) {
