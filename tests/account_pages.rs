@@ -7,7 +7,9 @@ mod common;
 use common::pages::{BrowserSession, hidden_field, log_in, set_cookie};
 use common::{Backend, PASSWORD, StaffAccount, TestDb, TestServer, bearer_client};
 use pairline::auth::Role;
+use pairline::client::{ClientError, Identity, SyncClient};
 use pairline::clock::now_millis;
+use pairline::protocol::ErrorCode;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 
@@ -298,8 +300,13 @@ async fn admins_invite_disable_and_re_enable_accounts(backend: Backend) {
         .unwrap();
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
 
-    // Disabling ends the account's sessions and tokens at once; re-enabling lets it in.
+    // Disabling ends the account's sessions, tokens and open sockets at once; re-enabling
+    // lets it in again.
     let victim = &server.interviewer;
+    let room = server.create_room("python", "live").await;
+    let mut live = SyncClient::new(room["wsUrl"].as_str().unwrap(), Identity::editor("Victim"))
+        .with_bearer(&victim.token);
+    live.connect().await.unwrap();
     let disable = format!("/admin/users/{}/disable", victim.user.id);
     assert_eq!(
         interviewer.post(&server, &disable, &[]).await.status(),
@@ -312,6 +319,25 @@ async fn admins_invite_disable_and_re_enable_accounts(backend: Backend) {
     assert_eq!(
         boss.post(&server, &disable, &[]).await.status(),
         StatusCode::SEE_OTHER
+    );
+    let cut = tokio::time::timeout(common::sync::SETTLE, async {
+        loop {
+            if let Err(err) = live.next_event().await {
+                return err;
+            }
+        }
+    })
+    .await
+    .expect("the open socket is closed");
+    assert!(
+        matches!(
+            cut,
+            ClientError::Refused {
+                code: ErrorCode::AccessRevoked,
+                ..
+            }
+        ),
+        "{cut}"
     );
     assert_eq!(
         interviewer.get(&server, "/").await.status(),

@@ -111,7 +111,7 @@ async fn join_room(
                 break;
             }
         };
-        match room.join(hello.clone(), access, outbox.clone()).await {
+        match room.join(hello.clone(), access.clone(), outbox.clone()).await {
             Ok(peer) => return Some((room, peer)),
             Err(err) if err == OpenError::Unloading.into() => last_error = Some(err),
             Err(err) => {

@@ -70,9 +70,10 @@ impl From<OpenError> for JoinError {
 
 /// Who a room's socket speaks for, as its upgrade established: a logged-in staff member,
 /// or a candidate holding the room's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    Staff,
+    /// A staff member: their account's id.
+    Staff(Arc<str>),
     Candidate,
 }
 
@@ -171,6 +172,16 @@ impl Rooms {
         let rooms = self.inner.rooms.lock().expect("the room registry lock");
         if let Some(slot) = rooms.get(room_id) {
             let _ = slot.tx.send(RoomCommand::End { at });
+        }
+    }
+
+    /// Disconnects every socket of the staff account `user_id` in every loaded room (its
+    /// account was disabled: no new socket opens, and the open ones close now).
+    pub fn disconnect_user(&self, user_id: &str) {
+        let user: Arc<str> = Arc::from(user_id);
+        let rooms = self.inner.rooms.lock().expect("the room registry lock");
+        for slot in rooms.values() {
+            let _ = slot.tx.send(RoomCommand::DisconnectUser(user.clone()));
         }
     }
 

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use super::{Access, OpenError};
 use crate::app::AppState;
 use crate::auth::caller::{Caller, same_origin};
@@ -55,8 +57,8 @@ async fn upgrade(
     }
     let room = state.rooms.handle(&room_id).map_err(open_error)?;
     let candidate_key = room.probe().await.map_err(open_error)?;
-    let access = if caller.staff().is_some() {
-        Access::Staff
+    let access = if let Some(staff) = caller.staff() {
+        Access::Staff(Arc::from(staff.user.id.as_str()))
     } else {
         let Some(key) = query.key else {
             return Err(ApiError::new(

@@ -231,6 +231,7 @@ async fn set_enabled(
     }
     if !enabled {
         store.delete_user_sessions(&id).await.map_err(failed)?;
+        state.rooms.disconnect_user(&id);
     }
     tracing::info!(user_id = %id, enabled, by = %staff.user.email, "account access changed");
     Ok(Redirect::to(&state.links.path("admin/users")))

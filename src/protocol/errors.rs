@@ -17,13 +17,14 @@ pub enum ErrorCode {
     RoomNotFound,
     InvalidPresence,
     RoomEnded,
+    AccessRevoked,
     ServerShuttingDown,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation checks.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::MalformedMessage,
         ErrorCode::UnsupportedVersion,
         ErrorCode::ExpectedHello,
@@ -38,6 +39,7 @@ impl ErrorCode {
         ErrorCode::RoomNotFound,
         ErrorCode::InvalidPresence,
         ErrorCode::RoomEnded,
+        ErrorCode::AccessRevoked,
         ErrorCode::ServerShuttingDown,
         ErrorCode::Internal,
     ];
@@ -58,6 +60,7 @@ impl ErrorCode {
             Self::RoomNotFound => "room_not_found",
             Self::InvalidPresence => "invalid_presence",
             Self::RoomEnded => "room_ended",
+            Self::AccessRevoked => "access_revoked",
             Self::ServerShuttingDown => "server_shutting_down",
             Self::Internal => "internal",
         }
@@ -78,7 +81,7 @@ impl ErrorCode {
             Self::MalformedMessage | Self::ExpectedHello | Self::InvalidHello => 4400,
             Self::UnsupportedVersion => 4426,
             Self::InvalidChange => 4422,
-            Self::ObserverCannotEdit => 4403,
+            Self::ObserverCannotEdit | Self::AccessRevoked => 4403,
             Self::MissingDependencies => 4424,
             Self::TooManyPending | Self::RateLimited => 4429,
             Self::MessageTooLarge => 1009,

@@ -76,6 +76,7 @@ export type ErrorCode =
   | "room_not_found"
   | "invalid_presence"
   | "room_ended"
+  | "access_revoked"
   | "server_shutting_down"
   | "internal";
 
@@ -94,6 +95,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "room_not_found",
   "invalid_presence",
   "room_ended",
+  "access_revoked",
   "server_shutting_down",
   "internal",
 ];

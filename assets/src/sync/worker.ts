@@ -43,6 +43,7 @@ const ERROR_TEXT: Record<string, string> = {
   unsupported_version: "This page is out of date: reload it.",
   message_too_large: "An edit was too large for the server.",
   rate_limited: "Too many messages were sent too quickly.",
+  access_revoked: "Your account was disabled: ask an admin.",
 };
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);

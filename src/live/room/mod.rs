@@ -62,6 +62,8 @@ pub enum RoomCommand {
     End {
         at: Millis,
     },
+    /// This staff account was disabled: close its sockets.
+    DisconnectUser(Arc<str>),
 }
 
 /// A loaded room.
@@ -165,7 +167,8 @@ fn refuse_all(inbox: &mut mpsc::UnboundedReceiver<RoomCommand>, err: OpenError) 
             | RoomCommand::Presence { .. }
             | RoomCommand::Leave { .. }
             | RoomCommand::Close
-            | RoomCommand::End { .. } => {}
+            | RoomCommand::End { .. }
+            | RoomCommand::DisconnectUser(_) => {}
         }
     }
 }
@@ -185,6 +188,17 @@ impl Room {
                 let _ = reply.send(self.join(hello, access, outbox));
             }
             RoomCommand::End { at } => self.end(at),
+            RoomCommand::DisconnectUser(user) => {
+                let theirs: Vec<PeerId> = self
+                    .peers
+                    .values()
+                    .filter(|peer| matches!(&peer.access, Access::Staff(id) if *id == user))
+                    .map(PeerState::id)
+                    .collect();
+                for peer in theirs {
+                    self.fail_peer(peer, ErrorCode::AccessRevoked, "your account was disabled");
+                }
+            }
             RoomCommand::Changes { peer, changes } => self.receive_changes(peer, changes),
             RoomCommand::Presence { peer, selections } => self.presence(peer, selections),
             RoomCommand::Leave { peer } => self.remove_peer(peer),
