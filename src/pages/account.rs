@@ -169,12 +169,8 @@ async fn log_in(
     }
     let throttle = &state.login_throttle;
     if let Err(wait) = throttle.check(&form.email, peer.ip(), Instant::now()) {
-        let minutes = wait.as_secs().div_ceil(60);
         tracing::warn!(email = %form.email, address = %peer.ip(), "login refused: too many failed attempts");
-        let message = format!(
-            "Too many failed logins. Try again in {minutes} minute{}.",
-            plural(minutes)
-        );
+        let message = throttled("Too many failed logins", wait);
         return login_page(
             &state,
             &headers,
@@ -206,6 +202,17 @@ async fn log_in(
 }
 
 pub(super) const STALE: &str = "This form has expired. Please try again.";
+
+/// What a throttled visitor reads: `what`, and how long to wait, in minutes.
+pub(super) fn throttled(what: &str, wait: std::time::Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60);
+    format!("{what}. Try again in {minutes} minute{}.", plural(minutes))
+}
+
+/// The problem with a new password and its confirmation, if they differ.
+pub(super) fn confirmation_problem(password: &str, confirm: &str) -> Option<String> {
+    (password != confirm).then(|| "The two passwords differ.".to_owned())
+}
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
@@ -324,8 +331,8 @@ async fn set_up(
     if let Err(problem) = auth::password::check_new_password(&form.password) {
         return retry(StatusCode::BAD_REQUEST, problem);
     }
-    if form.password != form.confirm {
-        return retry(StatusCode::BAD_REQUEST, "The two passwords differ.".to_owned());
+    if let Some(problem) = confirmation_problem(&form.password, &form.confirm) {
+        return retry(StatusCode::BAD_REQUEST, problem);
     }
     let store = state.store.as_ref();
     let accounts = store

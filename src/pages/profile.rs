@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::account::{confirmation_problem, throttled};
 use super::{CsrfForm, Layout, PageError, PageStaff, check_form, render};
 use crate::app::AppState;
 use crate::auth::caller::{Credential, Staff};
@@ -116,18 +117,13 @@ async fn set_password(
 ) -> Result<Response, PageError> {
     check_form(&state, &staff, &headers, &form.csrf)?;
     let refuse = |status, message: String| show(&state, &staff, status, None, Some(message), None);
-    if form.password != form.confirm {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "The two new passwords differ.".to_owned(),
-        )
-        .await;
+    if let Some(problem) = confirmation_problem(&form.password, &form.confirm) {
+        return refuse(StatusCode::BAD_REQUEST, problem).await;
     }
     let email = &staff.user.email;
     let throttle = &state.login_throttle;
     if let Err(wait) = throttle.check(email, peer.ip(), Instant::now()) {
-        let minutes = wait.as_secs().div_ceil(60);
-        let message = format!("Too many wrong passwords. Try again in {minutes} minutes.");
+        let message = throttled("Too many wrong passwords", wait);
         return refuse(StatusCode::TOO_MANY_REQUESTS, message).await;
     }
     let keep = match &staff.credential {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::account::{STALE, log_in_new_account, visitor_form_ok, visitor_page};
+use super::account::{STALE, confirmation_problem, log_in_new_account, visitor_form_ok, visitor_page};
 use super::{CsrfForm, Layout, PageError, PageStaff, check_form, render};
 use crate::app::AppState;
 use crate::auth::caller::Staff;
@@ -321,8 +321,8 @@ async fn accept_invite(
     if !visitor_form_ok(&state, &headers, &form.form_token) {
         return retry(StatusCode::FORBIDDEN, STALE.to_owned());
     }
-    if form.password != form.confirm {
-        return retry(StatusCode::BAD_REQUEST, "The two passwords differ.".to_owned());
+    if let Some(problem) = confirmation_problem(&form.password, &form.confirm) {
+        return retry(StatusCode::BAD_REQUEST, problem);
     }
     let user = match invites::accept(store, &token, form.password.clone(), now).await {
         Ok(user) => user,
