@@ -9,7 +9,8 @@ BASE_IMAGE=pairline-base:bookworm
 # ensure_docker: installs docker.io when missing and starts dockerd when nothing answers
 # (there is no systemd here), then waits until it does.
 ensure_docker() {
-  command -v docker >/dev/null 2>&1 || apt_install docker.io
+  # The client alone may be installed (some machines have it without the engine).
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
   if docker info >/dev/null 2>&1; then
     return 0
   fi

@@ -11,6 +11,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod document;
+pub mod exec;
 pub mod http;
 pub mod ids;
 pub mod languages;
