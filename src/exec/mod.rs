@@ -2,6 +2,7 @@
 //! pieces both sandboxes share (the language recipes, the output collector). The Docker
 //! backend is the production choice; the local namespace sandbox is the embedded default.
 
+pub mod bootstrap;
 pub mod output;
 pub mod recipes;
 

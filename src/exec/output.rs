@@ -111,7 +111,10 @@ mod tests {
         let streamed: Vec<Chunk> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
         assert_eq!(streamed.len(), 3);
         assert_eq!(streamed[1].stream, Stream::Stderr);
-        assert_eq!(output.finish(), ("hello world\n".into(), "warning\n".into(), false));
+        assert_eq!(
+            output.finish(),
+            ("hello world\n".into(), "warning\n".into(), false)
+        );
     }
 
     #[test]
@@ -120,7 +123,10 @@ mod tests {
         let mut output = OutputCollector::new(10, tx);
         assert!(output.push(Stream::Stdout, b"12345678"));
         assert!(!output.push(Stream::Stdout, b"abcdef"));
-        assert!(!output.push(Stream::Stderr, b"more"), "nothing is kept after the cut");
+        assert!(
+            !output.push(Stream::Stderr, b"more"),
+            "nothing is kept after the cut"
+        );
         let (stdout, stderr, truncated) = output.finish();
         assert!(truncated);
         assert_eq!(
