@@ -44,9 +44,12 @@ pub fn script(request: &RunRequest) -> String {
         );
     }
     script.push_str("mark compiled\n");
+    // In the background (stdin passed on explicitly) and waited for with the shell's own
+    // stderr silenced, so that bash writes no job notice such as "Killed" into the
+    // program's stderr.
     let _ = writeln!(
         script,
-        "start=$EPOCHREALTIME\n( {} )\ncode=$?",
+        "start=$EPOCHREALTIME\n( {} ) <&0 &\n{{ wait $!; }} 2>/dev/null\ncode=$?",
         request.recipe.run
     );
     script.push_str(

@@ -3,8 +3,10 @@
 //! backend is the production choice; the local namespace sandbox is the embedded default.
 
 pub mod bootstrap;
+pub mod docker;
 pub mod output;
 pub mod recipes;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
