@@ -17,6 +17,8 @@ pub struct DocState {
     pub code: String,
     pub language: String,
     pub title: String,
+    /// The document's heads (hex change hashes) when it was read; empty where unknown.
+    pub heads: Vec<String>,
 }
 
 /// An empty document indexing text in UTF-16 code units.
@@ -73,7 +75,13 @@ pub fn read_state(doc: &impl ReadDoc) -> DocState {
         code,
         language: read_string(doc, &ROOT, LANGUAGE),
         title,
+        heads: Vec::new(),
     }
+}
+
+/// The document's heads as hex change hashes.
+pub fn heads(doc: &automerge::Automerge) -> Vec<String> {
+    doc.get_heads().iter().map(|hash| hash.to_string()).collect()
 }
 
 /// A string field written either as a scalar or as text.
@@ -97,6 +105,7 @@ mod tests {
             code: "print('héllo 🌍')\n".to_owned(),
             language: "python".to_owned(),
             title: "Round 1".to_owned(),
+            heads: Vec::new(),
         };
         let change = Change::try_from(&initial_change(&state, 1_700_000_000_000)[..]).unwrap();
         assert!(change.deps().is_empty());

@@ -52,6 +52,7 @@ const clientMessages: ClientMessage[] = [
   { type: "changes", changes: [new Uint8Array([1, 2, 3]), new Uint8Array(), filled(0xff, 300)] },
   { type: "presence", selections: [selection(1), selection(5)] },
   { type: "presence", selections: [] },
+  { type: "run", stdin: "Ada\nGrace 🌍\n" },
 ];
 
 /** The same messages as `server_messages()` in src/protocol/tests.rs. */
@@ -86,6 +87,7 @@ const serverMessages: ServerMessage[] = [
   { type: "peerPresence", peerId: 2, selections: [selection(3)] },
   { type: "error", code: "rate_limited", message: "slow down", fatal: true },
   { type: "ended", endedAt: 1_700_000_000_456, role: "observer" },
+  { type: "run", event: '{"type":"output","runId":"r1","stream":"stdout","data":"héllo\\n"}' },
 ];
 
 function fixture(side: "client" | "server", index: number): string {

@@ -88,6 +88,8 @@ pub enum Event {
         code: ErrorCode,
         message: String,
     },
+    /// A run event of the room (JSON, see docs/protocol.md).
+    Run(String),
 }
 
 /// A participant with its own document, unacknowledged changes and watermark.
@@ -394,6 +396,7 @@ impl SyncClient {
                 Event::Error { code, message }
             }
             ServerMessage::Ended { ended_at, role } => Event::Ended { ended_at, role },
+            ServerMessage::Run(event) => Event::Run(event),
         })
     }
 

@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod docker;
+pub mod events;
 pub mod output;
 pub mod recipes;
 pub mod watch;

@@ -189,6 +189,7 @@ async fn read(
                 room.changes(peer, changes.into_iter().map(Bytes::from).collect());
             }
             Ok(ClientMessage::Presence(selections)) => room.presence(peer, selections),
+            Ok(ClientMessage::Run { stdin }) => room.run(peer, stdin),
             Ok(ClientMessage::Hello(_)) => {
                 outbox.fail(ErrorCode::ExpectedHello, "Hello may be sent only once");
                 return;

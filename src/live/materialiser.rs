@@ -179,7 +179,8 @@ async fn run(
                 this.catch_up().await;
                 let doc = std::mem::replace(&mut this.doc, document::empty());
                 if let Ok((doc, state)) = background::run(move || {
-                    let state = document::read_state(&doc);
+                    let mut state = document::read_state(&doc);
+                    state.heads = document::heads(&doc);
                     (doc, state)
                 })
                 .await

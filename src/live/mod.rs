@@ -11,7 +11,7 @@ pub mod ws;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -77,6 +77,36 @@ pub enum Access {
     Candidate,
 }
 
+/// A run of a room's code asked for over its socket, for the code-execution service.
+pub struct SocketRun {
+    pub room_id: Arc<str>,
+    /// The display name of whoever asked.
+    pub started_by: String,
+    /// Their account ('' for a candidate).
+    pub user_id: String,
+    pub stdin: String,
+    /// Where to send a refusal (only the asker hears it).
+    pub reply: RunReply,
+}
+
+/// The asker's connection, for a refusal.
+pub struct RunReply(Outbox);
+
+impl RunReply {
+    /// Tells the asker the run did not start, and why.
+    pub fn refuse(&self, message: impl Into<String>) {
+        self.0.send_message(&crate::protocol::ServerMessage::Run(
+            crate::exec::events::refused(message),
+        ));
+    }
+}
+
+/// The code-execution service as the rooms see it.
+pub trait RunRequests: Send + Sync + 'static {
+    /// Starts (or queues, or refuses) a run; returns at once.
+    fn submit(&self, run: SocketRun);
+}
+
 /// Every live room of this server.
 #[derive(Clone)]
 pub struct Rooms {
@@ -92,6 +122,8 @@ struct RoomsInner {
     stopping: CancellationToken,
     tasks: TaskTracker,
     this: Weak<RoomsInner>,
+    /// Where runs asked for over sockets go (unset: code execution is off).
+    runner: OnceLock<Arc<dyn RunRequests>>,
 }
 
 struct Slot {
@@ -118,12 +150,18 @@ impl Rooms {
             stopping: CancellationToken::new(),
             tasks: TaskTracker::new(),
             this: this.clone(),
+            runner: OnceLock::new(),
         });
         (Self { inner }, persister_task)
     }
 
     pub fn config(&self) -> &SyncConfig {
         &self.inner.config
+    }
+
+    /// Sends the runs asked for over sockets to `runner` (set once, at start).
+    pub fn set_runner(&self, runner: Arc<dyn RunRequests>) {
+        let _ = self.inner.runner.set(runner);
     }
 
     /// The room's actor, started (and the room loaded) if it is not running.
@@ -255,6 +293,15 @@ impl RoomHandle {
 
     fn leave(&self, peer: PeerId) {
         let _ = self.tx.send(RoomCommand::Leave { peer });
+    }
+
+    fn run(&self, peer: PeerId, stdin: String) {
+        let _ = self.tx.send(RoomCommand::Run { peer, stdin });
+    }
+
+    /// Sends an encoded message to everyone in the room.
+    pub fn broadcast(&self, frame: Bytes) {
+        let _ = self.tx.send(RoomCommand::Broadcast(frame));
     }
 
     /// The room's state as last materialised (a few seconds behind at most while people

@@ -9,7 +9,7 @@ pub use codec::{Reader, Writer};
 pub use errors::ErrorCode;
 
 /// The protocol version this build speaks.
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest Automerge cursor in a selection, in bytes.
@@ -87,6 +87,10 @@ pub enum ClientMessage {
     Hello(Hello),
     Changes(Vec<Vec<u8>>),
     Presence(Vec<Selection>),
+    /// Run the room's code (its current text and language) with this standard input.
+    Run {
+        stdin: String,
+    },
 }
 
 /// Another participant in the room.
@@ -161,12 +165,16 @@ pub enum ServerMessage {
         ended_at: u64,
         role: Role,
     },
+    /// Something happened to a run of the room's code: a JSON object (see
+    /// docs/protocol.md), the same events the execute API streams.
+    Run(String),
 }
 
 mod tag {
     pub const HELLO: u8 = 0x01;
     pub const CHANGES: u8 = 0x02;
     pub const PRESENCE: u8 = 0x03;
+    pub const RUN: u8 = 0x04;
     pub const WELCOME: u8 = 0x81;
     pub const SERVER_CHANGES: u8 = 0x82;
     pub const ACK: u8 = 0x83;
@@ -176,6 +184,7 @@ mod tag {
     pub const PEER_PRESENCE: u8 = 0x87;
     pub const ERROR: u8 = 0x88;
     pub const ENDED: u8 = 0x89;
+    pub const RUN_EVENT: u8 = 0x8a;
 }
 
 /// Generous upper bound on list items: each takes at least one byte, and the reader also
@@ -208,6 +217,11 @@ impl ClientMessage {
                 write_selections(&mut w, selections);
                 w.finish()
             }
+            ClientMessage::Run { stdin } => {
+                let mut w = Writer::new(tag::RUN);
+                w.string(stdin);
+                w.finish()
+            }
         }
     }
 
@@ -228,6 +242,10 @@ impl ClientMessage {
                 ClientMessage::Changes(r.list("changes", ANY, |r| Ok(r.bytes("change")?.to_vec()))?)
             }
             tag::PRESENCE => ClientMessage::Presence(read_selections(&mut r)?),
+            // Bound by the frame size; the run service checks the stdin limit.
+            tag::RUN => ClientMessage::Run {
+                stdin: r.string("stdin", LONG)?,
+            },
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.end()?;
@@ -306,6 +324,11 @@ impl ServerMessage {
                 w.uint(*ended_at).uint(role.code());
                 w.finish()
             }
+            ServerMessage::Run(event) => {
+                let mut w = Writer::new(tag::RUN_EVENT);
+                w.string(event);
+                w.finish()
+            }
         }
     }
 
@@ -361,6 +384,7 @@ impl ServerMessage {
                 ended_at: r.uint("ended_at")?,
                 role: Role::read(&mut r)?,
             },
+            tag::RUN_EVENT => ServerMessage::Run(r.string("event", LONG)?),
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.end()?;

@@ -33,6 +33,9 @@ fn client_messages() -> Vec<ClientMessage> {
         ClientMessage::Changes(vec![vec![1, 2, 3], Vec::new(), vec![0xff; 300]]),
         ClientMessage::Presence(vec![selection(1), selection(5)]),
         ClientMessage::Presence(Vec::new()),
+        ClientMessage::Run {
+            stdin: "Ada\nGrace 🌍\n".to_owned(),
+        },
     ]
 }
 
@@ -82,6 +85,7 @@ fn server_messages() -> Vec<ServerMessage> {
             ended_at: 1_700_000_000_456,
             role: Role::Observer,
         },
+        ServerMessage::Run(r#"{"type":"output","runId":"r1","stream":"stdout","data":"héllo\n"}"#.to_owned()),
     ]
 }
 
@@ -183,6 +187,7 @@ fn the_protocol_document_lists_every_message_type() {
         (tag::HELLO, "Hello"),
         (tag::CHANGES, "Changes"),
         (tag::PRESENCE, "Presence"),
+        (tag::RUN, "Run"),
         (tag::WELCOME, "Welcome"),
         (tag::SERVER_CHANGES, "Changes"),
         (tag::ACK, "Ack"),
@@ -192,6 +197,7 @@ fn the_protocol_document_lists_every_message_type() {
         (tag::PEER_PRESENCE, "PeerPresence"),
         (tag::ERROR, "Error"),
         (tag::ENDED, "Ended"),
+        (tag::RUN_EVENT, "Run"),
     ] {
         let heading = format!("### `0x{byte:02x} {name}`");
         assert!(doc.contains(&heading), "docs/protocol.md lacks {heading}");

@@ -5,6 +5,7 @@
 mod accounts;
 mod postgres;
 mod records;
+mod runs;
 mod sql;
 mod sql_store;
 mod sqlite;
@@ -19,9 +20,10 @@ use crate::config::{Config, DatabaseUrl};
 pub use crate::clock::Millis;
 pub use accounts::Accounts;
 pub use records::{
-    ApiTokenRecord, ChangeIndexRow, ChangeRecord, InviteRecord, RoomCursor, RoomQuery, RoomRecord,
+    ApiTokenRecord, ChangeIndexRow, ChangeRecord, InviteRecord, RoomCursor, RoomQuery, RoomRecord, RunRecord,
     SessionRecord, SnapshotRecord, UserRecord,
 };
+pub use runs::Runs;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +72,10 @@ impl StoreError {
     }
 }
 
-/// Everything Pairline keeps: rooms, their change logs and their snapshots, and (through
-/// [`Accounts`]) staff accounts and sessions.
+/// Everything Pairline keeps: rooms, their change logs and their snapshots, (through
+/// [`Accounts`]) staff accounts and sessions, and (through [`Runs`]) runs of code.
 #[async_trait]
-pub trait Store: Accounts + Send + Sync + 'static {
+pub trait Store: Accounts + Runs + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -158,3 +158,27 @@ pub struct ApiTokenRecord {
     pub token_hash: Vec<u8>,
     pub created_at: Millis,
 }
+
+/// A run of code in a room, as stored once it finished.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRecord {
+    pub id: String,
+    pub room_id: String,
+    /// The name shown for whoever started it.
+    pub started_by: String,
+    /// Their account; empty for a candidate.
+    pub user_id: String,
+    pub created_at: Millis,
+    pub finished_at: Millis,
+    /// The document's heads when it ran: hex change hashes, comma-separated.
+    pub heads: String,
+    /// The last change of the room's log the document included.
+    pub doc_seq: i64,
+    pub language: String,
+    pub code: String,
+    pub stdin: String,
+    /// The result's status (`ok`, `timeout`, ...), also inside `result`.
+    pub status: String,
+    /// The result as the API shows it (JSON).
+    pub result: String,
+}

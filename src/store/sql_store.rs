@@ -64,7 +64,7 @@ where
     for<'r> SnapshotRecord: FromRow<'r, DB::Row>,
     for<'r> ChangeIndexRow: FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
-    SqlStore<DB>: super::Accounts,
+    SqlStore<DB>: super::Accounts + super::Runs,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND

@@ -2,7 +2,7 @@
 // no I/O. The browser encodes client messages and decodes server messages; tests do both
 // directions against the golden fixtures the Rust codec produces.
 
-export const VERSION = 2;
+export const VERSION = 3;
 export const MAX_NAME_CHARS = 64;
 export const MAX_CURSOR_BYTES = 128;
 export const MAX_SELECTIONS = 16;
@@ -103,7 +103,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
 export type ClientMessage =
   | { type: "hello"; hello: Hello }
   | { type: "changes"; changes: Uint8Array[] }
-  | { type: "presence"; selections: Selection[] };
+  | { type: "presence"; selections: Selection[] }
+  /** Run the room's code as it is now, with this standard input. */
+  | { type: "run"; stdin: string };
 
 export type ServerMessage =
   | { type: "welcome"; welcome: Welcome }
@@ -115,12 +117,15 @@ export type ServerMessage =
   | { type: "peerPresence"; peerId: number; selections: Selection[] }
   | { type: "error"; code: ErrorCode; message: string; fatal: boolean }
   /** The room ended at `endedAt`; `role` is the recipient's role from now on. */
-  | { type: "ended"; endedAt: number; role: Role };
+  | { type: "ended"; endedAt: number; role: Role }
+  /** A run event: a JSON object (docs/protocol.md, `0x8a Run`). */
+  | { type: "run"; event: string };
 
 const TAG = {
   hello: 0x01,
   changes: 0x02,
   presence: 0x03,
+  run: 0x04,
   welcome: 0x81,
   serverChanges: 0x82,
   ack: 0x83,
@@ -130,6 +135,7 @@ const TAG = {
   peerPresence: 0x87,
   error: 0x88,
   ended: 0x89,
+  runEvent: 0x8a,
 } as const;
 
 const encoder = new TextEncoder();
@@ -342,6 +348,8 @@ export function encodeClient(message: ClientMessage): Uint8Array {
       writeSelections(w, message.selections);
       return w.finish();
     }
+    case "run":
+      return new Writer(TAG.run).string(message.stdin).finish();
   }
 }
 
@@ -368,6 +376,9 @@ export function decodeClient(bytes: Uint8Array): ClientMessage {
       break;
     case TAG.presence:
       message = { type: "presence", selections: readSelections(r) };
+      break;
+    case TAG.run:
+      message = { type: "run", stdin: r.string("stdin") };
       break;
     default:
       throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);
@@ -415,6 +426,8 @@ export function encodeServer(message: ServerMessage): Uint8Array {
       return new Writer(TAG.error).string(message.code).string(message.message).bool(message.fatal).finish();
     case "ended":
       return new Writer(TAG.ended).uint(message.endedAt).uint(roleCode(message.role)).finish();
+    case "run":
+      return new Writer(TAG.runEvent).string(message.event).finish();
   }
 }
 
@@ -482,6 +495,9 @@ export function decodeServer(bytes: Uint8Array): ServerMessage {
     }
     case TAG.ended:
       message = { type: "ended", endedAt: r.uint("ended_at"), role: readRole(r) };
+      break;
+    case TAG.runEvent:
+      message = { type: "run", event: r.string("event") };
       break;
     default:
       throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);

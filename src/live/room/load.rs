@@ -91,12 +91,14 @@ pub(super) async fn load(
         empty_since: Some(tokio::time::Instant::now()),
         durable_told: durable_seq,
         relayed_at: tokio::time::Instant::now(),
+        runner: registry.runner.get().cloned(),
     };
     if room.log.is_empty() {
         let state = DocState {
             code: record.initial_code,
             language: record.language,
             title: record.title,
+            heads: Vec::new(),
         };
         room.create_document(&state);
     }

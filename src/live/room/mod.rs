@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::materialiser::{Materialised, MaterialiserHandle};
 use super::peer::{Outbox, PeerState};
 use super::persister::Persister;
-use super::{Access, JoinError, OpenError, RoomsInner};
+use super::{Access, JoinError, OpenError, RoomsInner, RunReply, RunRequests, SocketRun};
 use crate::clock::{Millis, now_millis};
 use crate::config::SyncConfig;
 use crate::document::DocState;
@@ -64,6 +64,13 @@ pub enum RoomCommand {
     },
     /// This staff account was disabled: close its sockets.
     DisconnectUser(Arc<str>),
+    /// A participant asks to run the room's code.
+    Run {
+        peer: PeerId,
+        stdin: String,
+    },
+    /// An encoded message for everyone (a run's events).
+    Broadcast(Bytes),
 }
 
 /// A loaded room.
@@ -92,6 +99,8 @@ struct Room {
     durable_told: u64,
     /// When changes were last relayed.
     relayed_at: Instant,
+    /// The code-execution service, if code can run on this server.
+    runner: Option<Arc<dyn RunRequests>>,
 }
 
 /// Runs a room from loading to unloading. `generation` identifies this actor in the
@@ -168,7 +177,9 @@ fn refuse_all(inbox: &mut mpsc::UnboundedReceiver<RoomCommand>, err: OpenError) 
             | RoomCommand::Leave { .. }
             | RoomCommand::Close
             | RoomCommand::End { .. }
-            | RoomCommand::DisconnectUser(_) => {}
+            | RoomCommand::DisconnectUser(_)
+            | RoomCommand::Run { .. }
+            | RoomCommand::Broadcast(_) => {}
         }
     }
 }
@@ -202,6 +213,12 @@ impl Room {
             RoomCommand::Changes { peer, changes } => self.receive_changes(peer, changes),
             RoomCommand::Presence { peer, selections } => self.presence(peer, selections),
             RoomCommand::Leave { peer } => self.remove_peer(peer),
+            RoomCommand::Run { peer, stdin } => self.run(peer, stdin),
+            RoomCommand::Broadcast(frame) => {
+                for state in self.peers.values() {
+                    state.outbox.send(frame.clone());
+                }
+            }
             RoomCommand::Close => unreachable!("handled by the actor loop"),
             RoomCommand::Preview(reply) => {
                 let _ = reply.send(self.preview.clone());
@@ -255,6 +272,33 @@ impl Room {
             });
         }
         tracing::debug!(room_id = %self.id, "room ended");
+    }
+
+    /// Hands a participant's run to the code-execution service, if they may run code.
+    fn run(&mut self, peer: PeerId, stdin: String) {
+        let Some(state) = self.peers.get(&peer) else {
+            return;
+        };
+        let reply = RunReply(state.outbox.clone());
+        if self.ended_for(state) {
+            return reply.refuse("The interview has ended: the code can no longer be run from this link.");
+        }
+        if state.info.role == Role::Observer {
+            return reply.refuse("Observers cannot run the code.");
+        }
+        let Some(runner) = &self.runner else {
+            return reply.refuse("Code execution is turned off on this server.");
+        };
+        runner.submit(SocketRun {
+            room_id: self.id.clone(),
+            started_by: state.info.name.clone(),
+            user_id: match &state.access {
+                Access::Staff(id) => id.to_string(),
+                Access::Candidate => String::new(),
+            },
+            stdin,
+            reply,
+        });
     }
 
     /// Whether `peer` is a candidate in a room that has ended (and so may only watch).
