@@ -8,6 +8,7 @@ use url::Url;
 use crate::auth::setup::SetupLink;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::exec::service::RunService;
 use crate::http::observe::Metrics;
 use crate::live::Rooms;
 use crate::store::Store;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// The first-admin link, on offer while there are no accounts.
     pub setup: Arc<SetupLink>,
+    /// Runs code in the rooms.
+    pub runs: RunService,
 }
 
 /// Builds the absolute URLs the server hands out, from the public base URL.

@@ -74,6 +74,7 @@ pub async fn launch(
     let grace = config.shutdown_grace;
     let (rooms, persister) = Rooms::new(store.clone(), config.sync.clone());
     let setup = auth::setup::SetupLink::offer(store.as_ref(), &links).await?;
+    let runs = exec::setup::start(&config.exec, store.clone(), rooms.clone()).await;
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
@@ -83,6 +84,7 @@ pub async fn launch(
         shutdown: stopping.clone(),
         login_throttle: Default::default(),
         setup: Arc::new(setup),
+        runs,
     };
     let app = http::router(state.clone());
 

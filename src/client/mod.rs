@@ -284,6 +284,15 @@ impl SyncClient {
     }
 
     /// Sends any message (tests use it for bad input).
+    /// Asks the server to run the room's code with `stdin`; the run's events arrive as
+    /// [`Event::Run`].
+    pub async fn run(&mut self, stdin: &str) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Run {
+            stdin: stdin.to_owned(),
+        })
+        .await
+    }
+
     pub async fn send(&mut self, message: &ClientMessage) -> Result<(), ClientError> {
         self.send_frame(message.encode()).await
     }

@@ -46,6 +46,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Limits and timings of the collaborative editing engine.
     pub sync: SyncConfig,
+    pub exec: ExecConfig,
 }
 
 /// Limits and timings of the sync engine (the `sync.*` settings).
@@ -67,6 +68,71 @@ pub struct SyncConfig {
     pub snapshot_every: u64,
     /// How long a room with no one in it stays loaded.
     pub unload_after: Duration,
+}
+
+/// Which sandbox runs code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecBackend {
+    /// Linux namespaces on this machine (bubblewrap), with the host's toolchains.
+    Local,
+    /// One fresh container per run (the production choice).
+    Docker,
+    /// No code runs on this server.
+    Off,
+}
+
+impl ExecBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecBackend::Local => "local",
+            ExecBackend::Docker => "docker",
+            ExecBackend::Off => "off",
+        }
+    }
+}
+
+/// Code execution (the `exec.*` settings): the sandbox, fairness, and per-run maxima.
+#[derive(Debug, Clone)]
+pub struct ExecConfig {
+    pub backend: ExecBackend,
+    /// The Docker backend's runner image.
+    pub docker_image: String,
+    /// Containers the Docker backend keeps created ahead of runs.
+    pub pool_size: usize,
+    /// Runs at once on the whole server.
+    pub concurrency: usize,
+    /// Runs that may wait for a sandbox; more are refused.
+    pub queue_size: usize,
+    /// The wall-clock limit of a run that names none, and the most one may ask for.
+    pub default_wall: Duration,
+    pub max_wall: Duration,
+    pub default_memory_mib: u32,
+    pub max_memory_mib: u32,
+    /// Processes and threads a run may have at once.
+    pub max_processes: u32,
+    pub max_output_bytes: usize,
+    pub max_stdin_bytes: usize,
+    pub max_code_bytes: usize,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        Self {
+            backend: ExecBackend::Local,
+            docker_image: "pairline-runner:latest".to_owned(),
+            pool_size: 2,
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue_size: 32,
+            default_wall: Duration::from_secs(10),
+            max_wall: Duration::from_secs(30),
+            default_memory_mib: 256,
+            max_memory_mib: 1024,
+            max_processes: 64,
+            max_output_bytes: 1024 * 1024,
+            max_stdin_bytes: 1024 * 1024,
+            max_code_bytes: 1024 * 1024,
+        }
+    }
 }
 
 impl Default for SyncConfig {
@@ -98,6 +164,7 @@ impl Default for Config {
             max_request_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
             sync: SyncConfig::default(),
+            exec: ExecConfig::default(),
         }
     }
 }
@@ -116,6 +183,7 @@ impl fmt::Debug for Config {
             .field("max_request_bytes", &self.max_request_bytes)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("sync", &self.sync)
+            .field("exec", &self.exec)
             .finish()
     }
 }

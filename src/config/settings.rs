@@ -1,7 +1,7 @@
 //! The table of settings: name, help, and how a text value is applied to [`Config`].
 
 use super::parse;
-use super::{Config, ConfigError, DatabaseUrl, ENV_PREFIX};
+use super::{Config, ConfigError, DatabaseUrl, ENV_PREFIX, ExecBackend};
 
 /// One configuration setting, settable from the TOML file (by `name`) or the
 /// environment (by `PAIRLINE_` + the upper-cased name, dots as underscores).
@@ -194,6 +194,106 @@ pub static SETTINGS: &[Setting] = &[
         secret: false,
         apply: |c, v| {
             c.sync.unload_after = parse::duration_in(v, "10ms", "1day")?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.backend",
+        help: "the sandbox that runs code: local (namespaces, the host's toolchains), docker, or off (default local)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.backend = match v {
+                "local" => ExecBackend::Local,
+                "docker" => ExecBackend::Docker,
+                "off" => ExecBackend::Off,
+                _ => return Err("must be local, docker or off".to_owned()),
+            };
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.docker_image",
+        help: "the Docker backend's runner image, built by scripts/build-images (default pairline-runner:latest)",
+        secret: false,
+        apply: |c, v| {
+            if v.is_empty() || v.contains(char::is_whitespace) {
+                return Err("must be an image name such as pairline-runner:latest".to_owned());
+            }
+            c.exec.docker_image = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.pool_size",
+        help: "containers the Docker backend creates ahead of runs (default 2)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.pool_size = parse::integer_in(v, 0, 64)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.concurrency",
+        help: "runs at once on the whole server (default: the number of cores)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.concurrency = parse::integer_in(v, 1, 256)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.queue_size",
+        help: "runs that may wait for a sandbox; more are refused (default 32)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.queue_size = parse::integer_in(v, 0, 10_000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.max_wall",
+        help: "the longest wall-clock limit a run may ask for, e.g. 30s (default 30s; runs get 10s unless they ask)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.max_wall = parse::duration_in(v, "1s", "10m")?;
+            c.exec.default_wall = c.exec.default_wall.min(c.exec.max_wall);
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.max_memory_mib",
+        help: "the most memory in MiB a run may ask for (default 1024; runs get 256 unless they ask)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.max_memory_mib = parse::integer_in(v, 32, 65_536)?;
+            c.exec.default_memory_mib = c.exec.default_memory_mib.min(c.exec.max_memory_mib);
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.max_output_bytes",
+        help: "output (stdout and stderr together) kept of a run before it is stopped, e.g. 1MiB (default 1MiB)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.max_output_bytes = parse::byte_size_in(v, 1024, 64 << 20)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.max_stdin_bytes",
+        help: "largest standard input of a run, e.g. 1MiB (default 1MiB)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.max_stdin_bytes = parse::byte_size_in(v, 0, 64 << 20)?;
+            Ok(())
+        },
+    },
+    Setting {
+        name: "exec.max_code_bytes",
+        help: "largest program a run may carry, e.g. 1MiB (default 1MiB)",
+        secret: false,
+        apply: |c, v| {
+            c.exec.max_code_bytes = parse::byte_size_in(v, 1024, 64 << 20)?;
             Ok(())
         },
     },

@@ -6,7 +6,11 @@ pub mod bootstrap;
 pub mod docker;
 pub mod events;
 pub mod output;
+mod queue;
 pub mod recipes;
+pub mod runs;
+pub mod service;
+pub mod setup;
 pub mod watch;
 
 use std::collections::BTreeMap;

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(crate::rooms::api::router())
         .merge(crate::live::ws::router())
+        .merge(crate::exec::runs::router(&state.runs))
         .merge(crate::pages::router())
         .route("/metrics", get(observe::metrics_page))
         .fallback(fallback)

@@ -164,6 +164,15 @@ impl Rooms {
         let _ = self.inner.runner.set(runner);
     }
 
+    /// The room's actor if it is running (nobody to tell otherwise); never loads it.
+    pub fn if_loaded(&self, room_id: &str) -> Option<RoomHandle> {
+        let rooms = self.inner.rooms.lock().expect("the room registry lock");
+        rooms
+            .get(room_id)
+            .filter(|slot| !slot.tx.is_closed())
+            .map(|slot| RoomHandle { tx: slot.tx.clone() })
+    }
+
     /// The room's actor, started (and the room loaded) if it is not running.
     pub fn handle(&self, room_id: &str) -> Result<RoomHandle, OpenError> {
         if self.inner.stopping.is_cancelled() {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pairline::auth::Role;
-use pairline::config::{Config, DatabaseUrl};
+use pairline::config::{Config, DatabaseUrl, ExecBackend, ExecConfig};
 use pairline::store::{Store, UserRecord};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -104,12 +104,17 @@ impl TestDb {
         }
     }
 
-    /// A server configuration using this database and directory.
+    /// A server configuration using this database and directory, with code execution
+    /// off (the tests of runs turn a sandbox on).
     pub fn config(&self) -> Config {
         Config {
             data_dir: self.dir.path().to_owned(),
             database_url: Some(self.url.clone()),
             database_max_connections: 5,
+            exec: ExecConfig {
+                backend: ExecBackend::Off,
+                ..ExecConfig::default()
+            },
             ..Config::default()
         }
     }
