@@ -57,6 +57,7 @@ build_images() {
   image=$(runner_image)
   if docker image inspect "$image" >/dev/null 2>&1; then
     echo "The sandbox image $image is up to date."
+    docker tag "$image" "$RUNNER_REPOSITORY:latest"
     return 0
   fi
   step "Building the sandbox image $image (every language's toolchain, a few minutes)"
