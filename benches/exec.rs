@@ -35,6 +35,10 @@ struct Args {
     /// Seconds of the throughput phase.
     #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// Containers the Docker sandbox keeps created ahead of runs (0: none, to see what
+    /// the pool saves).
+    #[arg(long, default_value_t = 4)]
+    pool_size: usize,
     /// Only these languages (comma-separated ids) in the round-trip phase.
     #[arg(long)]
     languages: Option<String>,
@@ -52,12 +56,16 @@ async fn main() {
     println!("# Code execution benchmark\n\n{}\n", machine_summary());
     for backend in args.server.backends() {
         for sandbox in &sandboxes {
-            println!("## {sandbox} sandbox ({backend} storage)\n");
+            println!(
+                "## {sandbox} sandbox ({backend} storage, Docker pool of {})\n",
+                args.pool_size
+            );
             let db = BenchDb::new(backend).await;
+            let pool_size = args.pool_size.to_string();
             let settings = [
                 ("PAIRLINE_EXEC_BACKEND", *sandbox),
                 ("PAIRLINE_EXEC_DOCKER_IMAGE", args.image.as_str()),
-                ("PAIRLINE_EXEC_POOL_SIZE", "4"),
+                ("PAIRLINE_EXEC_POOL_SIZE", pool_size.as_str()),
                 ("PAIRLINE_EXEC_QUEUE_SIZE", "64"),
             ];
             let server = ServerProcess::start_with(&args.server.binary, &db, &settings).await;

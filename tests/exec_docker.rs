@@ -297,29 +297,30 @@ async fn hostile_programs_end_with_the_right_status_while_other_runs_carry_on() 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     eprintln!("the neighbour's slowest run took {slowest:?} of program time");
 
-    // No container (and so no process) of any run survives it.
+    // No container (and so no process) of any run survives it: once the executor is
+    // dropped (its pool of started, idle containers removed too), none of its containers
+    // is left at all.
+    let instance = executor.instance().to_owned();
+    drop(executor);
     let docker = bollard::Docker::connect_with_local_defaults().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let running = sandbox_containers(&docker, executor.instance()).await;
-        if running == 0 {
+        let left = sandbox_containers(&docker, &instance).await;
+        if left == 0 {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{running} sandbox containers are still running after their runs"
+            "{left} sandbox containers are left after their runs"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-/// This executor's sandbox containers that are running.
+/// This executor's sandbox containers, in any state.
 async fn sandbox_containers(docker: &bollard::Docker, instance: &str) -> usize {
     use std::collections::HashMap;
-    let filters = HashMap::from([
-        ("label".to_owned(), vec![format!("{LABEL}={instance}")]),
-        ("status".to_owned(), vec!["running".to_owned()]),
-    ]);
+    let filters = HashMap::from([("label".to_owned(), vec![format!("{LABEL}={instance}")])]);
     let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)

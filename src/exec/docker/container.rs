@@ -152,21 +152,23 @@ pub async fn probe(docker: &Docker, image: &str, instance: &str, script: &str) -
         .create_container(None, config(image, instance, &Limits::default(), cmd))
         .await
         .map_err(|err| err.to_string())?;
-    let sandbox = Sandbox::new(docker.clone(), created.id);
+    let sandbox = Sandbox::new(docker.clone(), created.id, false);
     let printed = sandbox.output_of().await;
     remove(docker, &sandbox.id).await;
     printed
 }
 
-/// A created container, used for one run and then removed.
+/// A container for one run, removed after it.
 pub struct Sandbox {
     docker: Docker,
     id: String,
+    /// Started ahead of the run (from the pool): its bootstrap waits for input.
+    started: bool,
 }
 
 impl Sandbox {
-    pub fn new(docker: Docker, id: String) -> Self {
-        Self { docker, id }
+    pub fn new(docker: Docker, id: String, started: bool) -> Self {
+        Self { docker, id, started }
     }
 
     /// Starts the container and returns everything it prints (stdout and stderr).
@@ -222,7 +224,9 @@ impl Sandbox {
             .stream(true)
             .build();
         let attached = self.docker.attach_container(&self.id, Some(options)).await?;
-        self.docker.start_container(&self.id, None).await?;
+        if !self.started {
+            self.docker.start_container(&self.id, None).await?;
+        }
         let nonce = bootstrap::nonce();
         let input = bootstrap::framed_input(request, &nonce);
         let mut stdin = attached.input;

@@ -127,11 +127,13 @@ impl Executor for DockerExecutor {
             .cloned()
             .unwrap_or_default();
         let id = match self.pool.take(&request.limits) {
-            Some(id) => Ok(id),
-            None => container::create(&self.docker, &self.image, &self.instance, &request.limits).await,
+            Some(id) => Ok((id, true)),
+            None => container::create(&self.docker, &self.image, &self.instance, &request.limits)
+                .await
+                .map(|id| (id, false)),
         };
         let sandbox = match id {
-            Ok(id) => Sandbox::new(self.docker.clone(), id),
+            Ok((id, started)) => Sandbox::new(self.docker.clone(), id, started),
             Err(err) => {
                 tracing::error!(error = %err, "cannot create a sandbox container");
                 return container::internal_error(&request, runtime, "cannot create a sandbox container");

@@ -1,5 +1,7 @@
-//! Containers created ahead of time, each used for one run only. A background task keeps
-//! the pool full; runs with other limits than the pooled ones create their own.
+//! Containers created and started ahead of time, each used for one run only: started, the
+//! bootstrap waits for its input on stdin, so a run skips both creating and starting a
+//! container. A background task keeps the pool full; runs with other limits than the
+//! pooled ones create their own.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -80,6 +82,20 @@ impl Drop for Pool {
     }
 }
 
+async fn create_and_start(
+    docker: &Docker,
+    image: &str,
+    instance: &str,
+    limits: &Limits,
+) -> Result<String, bollard::errors::Error> {
+    let id = container::create(docker, image, instance, limits).await?;
+    if let Err(err) = docker.start_container(&id, None).await {
+        container::remove(docker, &id).await;
+        return Err(err);
+    }
+    Ok(id)
+}
+
 async fn refill(docker: Docker, image: Arc<str>, instance: Arc<str>, limits: Limits, shared: Arc<Shared>) {
     let mut retry = Duration::from_millis(100);
     loop {
@@ -93,7 +109,7 @@ async fn refill(docker: Docker, image: Arc<str>, instance: Arc<str>, limits: Lim
             }
         }
         let created = tokio::select! {
-            created = container::create(&docker, &image, &instance, &limits) => created,
+            created = create_and_start(&docker, &image, &instance, &limits) => created,
             () = shared.stopped.cancelled() => break,
         };
         match created {
