@@ -19,7 +19,8 @@ on_both_backends!(
     the_api_runs_the_rooms_code_and_stores_the_run,
     a_run_streams_to_everyone_in_the_room,
     bad_requests_are_refused_with_clear_errors,
-    runs_queue_fairly_and_a_full_queue_refuses
+    runs_queue_fairly_and_a_full_queue_refuses,
+    the_server_stays_responsive_during_hostile_runs
 );
 
 fn docker_config(db: &TestDb, concurrency: usize, queue_size: usize) -> Config {
@@ -331,4 +332,58 @@ async fn candidate_runs_and_waits(client: &mut SyncClient) {
     tokio::time::timeout(Duration::from_secs(10), wait)
         .await
         .expect("a queued event");
+}
+
+async fn the_server_stays_responsive_during_hostile_runs(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = TestServer::start_with(docker_config(&db, 3, 8)).await;
+    let bombs = [
+        (
+            "c",
+            "#include <unistd.h>\nint main(){ for(;;) fork(); }",
+            "timeout",
+        ),
+        (
+            "python",
+            "x = []\nwhile True:\n    x.append(bytearray(8 << 20))",
+            "memory_limit",
+        ),
+    ];
+    let mut hostile = Vec::new();
+    for (language, code, _) in bombs {
+        let room = server.create_room(language, "hostile").await;
+        let url = server.url(&format!("/v1/rooms/{}/execute", room["roomId"].as_str().unwrap()));
+        let client = server.client.clone();
+        let body = json!({ "code": code, "wallTimeMs": 3000 });
+        hostile.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
+    }
+    // Meanwhile the server answers, and a well-behaved run elsewhere is unaffected.
+    let neighbour = server.create_room("python", "neighbour").await;
+    for _ in 0..3 {
+        let (status, _) =
+            common::json_of(server.anonymous.get(server.url("/healthz")).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, run) = execute(&server, &neighbour, json!({ "code": "print(6 * 7)" })).await;
+        assert_eq!(
+            (status, run["stdout"].as_str()),
+            (StatusCode::OK, Some("42\n")),
+            "{run}"
+        );
+    }
+    for (task, (_, _, expected)) in hostile.into_iter().zip(bombs) {
+        let run = task.await.unwrap();
+        assert_eq!(run["status"], expected, "{run}");
+        assert!(!run["message"].as_str().unwrap().is_empty());
+    }
+    server.stop().await;
 }

@@ -41,7 +41,22 @@ pub async fn start(config: &ExecConfig, store: Arc<dyn Store>, rooms: Rooms) -> 
     };
     let service = RunService::new(executor, off, config.clone(), store, rooms.clone());
     rooms.set_runner(Arc::new(service.clone()));
+    learn_other_runtimes(config, &service);
     service
+}
+
+/// In the background, asks the backend not in use what it would offer, so that
+/// `GET /v1/languages` can say; a backend that is not set up here offers nothing.
+fn learn_other_runtimes(config: &ExecConfig, service: &RunService) {
+    let (config, service) = (config.clone(), service.clone());
+    tokio::spawn(async move {
+        if config.backend != ExecBackend::Docker {
+            match DockerExecutor::probe_runtimes(&config.docker_image).await {
+                Ok(runtimes) => service.set_other_runtimes("docker", runtimes),
+                Err(err) => tracing::debug!(error = %err, "the Docker sandbox is not set up here"),
+            }
+        }
+    });
 }
 
 fn docker_options(config: &ExecConfig) -> DockerOptions {

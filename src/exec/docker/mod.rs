@@ -94,6 +94,25 @@ impl DockerExecutor {
         })
     }
 
+    /// What this backend would offer, without starting it: for `GET /v1/languages` on a
+    /// server that runs code with the other backend.
+    pub async fn probe_runtimes(image: &str) -> Result<BTreeMap<&'static str, String>, DockerError> {
+        let docker = Docker::connect_with_local_defaults()
+            .map_err(|err| DockerError::Unreachable(err.to_string()))?
+            .negotiate_version()
+            .await
+            .map_err(|err| DockerError::Unreachable(err.to_string()))?;
+        docker
+            .inspect_image(image)
+            .await
+            .map_err(|_| DockerError::MissingImage(image.to_owned()))?;
+        let instance = crate::exec::bootstrap::nonce();
+        let probe = container::probe(&docker, image, &instance, &recipes::probe_script())
+            .await
+            .map_err(DockerError::Probe)?;
+        Ok(recipes::parse_runtimes(&probe))
+    }
+
     /// The value of [`LABEL`] on this executor's containers.
     pub fn instance(&self) -> &str {
         &self.instance
