@@ -63,6 +63,10 @@ const ROUTES: &[(&str, [&str; 8])] = &[
     ("GET /v1/rooms/ID/notes",     ["401",   "401",   "200",   "404",   "200",   "401",   "401",   "401"]),
     ("POST /v1/rooms/ID/end",      ["401",   "401",   "200",   "404",   "200",   "401",   "401",   "401"]),
     ("DELETE /v1/rooms/ID",        ["401",   "401",   "204",   "404",   "204",   "401",   "401",   "401"]),
+    // Code execution is off in this test: a caller allowed to run gets 503 execution_off.
+    ("POST /v1/rooms/ID/execute",  ["401",   "401",   "503",   "404",   "503",   "401",   "401",   "401"]),
+    ("GET /v1/rooms/ID/runs",      ["401",   "401",   "200",   "404",   "200",   "401",   "401",   "401"]),
+    ("GET /v1/languages",          ["200",   "200",   "200",   "200",   "200",   "200",   "200",   "200"]),
     ("GET /",                      ["login", "login", "200",   "200",   "200",   "401",   "login", "login"]),
     ("POST /rooms",                ["login", "login", "303",   "303",   "303",   "401",   "login", "login"]),
     ("GET /r/ID",                  ["login", "login", "200",   "200",   "200",   "401",   "login", "login"]),
@@ -182,6 +186,7 @@ async fn answer(server: &TestServer, callers: &Callers, route: &str, who: Who) -
     }
     request = match route {
         "POST /v1/rooms" => request.json(&json!({ "language": "go" })),
+        "POST /v1/rooms/ID/execute" => request.json(&json!({ "stdin": "" })),
         "POST /rooms" => request.form(&[("language", "go"), ("csrf", "matrix-csrf")]),
         "POST /r/ID/end" => request.form(&[("csrf", "matrix-csrf")]),
         "POST /account/tokens" => request.form(&[("name", "matrix"), ("csrf", "matrix-csrf")]),
