@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod docker;
 pub mod events;
+pub mod local;
 pub mod output;
 mod queue;
 pub mod recipes;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::Executor;
 use super::docker::{DockerExecutor, DockerOptions};
+use super::local::LocalExecutor;
 use super::service::RunService;
 use crate::config::{ExecBackend, ExecConfig};
 use crate::live::Rooms;
@@ -50,6 +51,12 @@ pub async fn start(config: &ExecConfig, store: Arc<dyn Store>, rooms: Rooms) -> 
 fn learn_other_runtimes(config: &ExecConfig, service: &RunService) {
     let (config, service) = (config.clone(), service.clone());
     tokio::spawn(async move {
+        if config.backend != ExecBackend::Local {
+            match LocalExecutor::probe_runtimes().await {
+                Ok(runtimes) => service.set_other_runtimes("local", runtimes),
+                Err(err) => tracing::debug!(error = %err, "the local sandbox is not set up here"),
+            }
+        }
         if config.backend != ExecBackend::Docker {
             match DockerExecutor::probe_runtimes(&config.docker_image).await {
                 Ok(runtimes) => service.set_other_runtimes("docker", runtimes),

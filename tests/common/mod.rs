@@ -2,6 +2,7 @@
 //! real server started with `pairline::launch` on a random port.
 #![allow(dead_code)]
 
+pub mod exec;
 pub mod pages;
 pub mod process;
 pub mod sync;

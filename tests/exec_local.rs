@@ -1,0 +1,76 @@
+//! The local sandbox (bubblewrap namespaces and cgroups on this machine, which
+//! `scripts/test` sets up): the host's toolchains only, the starters that the host can
+//! run, and the bad-input battery, each ending with the right status while other runs
+//! carry on, with no process of any run left behind.
+
+mod common;
+
+use std::time::Duration;
+
+use common::exec::{request, run, run_battery};
+use pairline::exec::local::LocalExecutor;
+use pairline::exec::{Executor, Limits, Status};
+
+async fn executor() -> LocalExecutor {
+    LocalExecutor::start()
+        .await
+        .expect("bubblewrap (scripts/test installs it)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_toolchains_run_their_starters() {
+    let executor = executor().await;
+    let runtimes = executor.runtimes();
+    for needed in ["python", "c"] {
+        assert!(
+            runtimes.contains_key(needed),
+            "the host has {needed}: {runtimes:?}"
+        );
+    }
+    for language in pairline::languages::LANGUAGES {
+        let Some(runtime) = runtimes.get(language.id) else {
+            eprintln!("{}: not on this host, not offered", language.id);
+            continue;
+        };
+        let (result, streamed) = run(
+            &executor,
+            request(language.id, language.starter, b"Ada\n", Limits::default()),
+        )
+        .await;
+        assert_eq!(
+            (result.status, result.stdout.as_str()),
+            (Status::Ok, "Hello, Ada!\n"),
+            "{}: {result:?}",
+            language.id
+        );
+        assert_eq!(streamed, result.stdout);
+        assert_eq!(&result.runtime, runtime);
+        assert_eq!(result.backend, "local");
+        assert!(result.memory_usage_mb > 0.0, "{result:?}");
+    }
+    let (result, _) = run(&executor, request("c", "int main( {", b"", Limits::default())).await;
+    assert_eq!(result.status, Status::CompileError, "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_programs_end_with_the_right_status_and_leave_nothing_behind() {
+    let executor = executor().await;
+    run_battery(&executor).await;
+    // The battery's background `sleep 1000` (and every fork-bomb child) is gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let survivors = std::process::Command::new("pgrep")
+            .args(["-f", "sleep 1000"])
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+            .unwrap_or_default();
+        if survivors.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "processes survived their run: {survivors}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
