@@ -8,6 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::exec::{request, run, run_battery};
+use common::{TestDb, TestServer};
+use pairline::config::ExecBackend;
 use pairline::exec::local::LocalExecutor;
 use pairline::exec::{Executor, Limits, Status};
 
@@ -73,4 +75,30 @@ async fn hostile_programs_end_with_the_right_status_and_leave_nothing_behind() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The local sandbox is the server's default: a run through the API uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_code_in_the_local_sandbox_by_default() {
+    let db = TestDb::new(common::Backend::Sqlite).await;
+    let mut config = db.config();
+    config.exec.backend = pairline::config::ExecConfig::default().backend;
+    assert_eq!(config.exec.backend, ExecBackend::Local);
+    let server = TestServer::start_with(config).await;
+    let room = server.create_room("python", "local").await;
+    let id = room["roomId"].as_str().unwrap();
+    let (status, run) = server
+        .post(
+            &format!("/v1/rooms/{id}/execute"),
+            &serde_json::json!({ "stdin": "Ada\n" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{run}");
+    assert_eq!(
+        (run["backend"].as_str(), run["stdout"].as_str()),
+        (Some("local"), Some("Hello, Ada!\n"))
+    );
+    let (_, languages) = server.get("/v1/languages").await;
+    assert_eq!(languages["backend"], "local");
+    server.stop().await;
 }

@@ -61,6 +61,13 @@ pub struct RunRequest {
     pub limits: Limits,
 }
 
+impl RunRequest {
+    /// The runtime a sandbox with these `runtimes` runs this request's language with.
+    pub fn runtime_in(&self, runtimes: &BTreeMap<&'static str, String>) -> String {
+        runtimes.get(self.recipe.language.id).cloned().unwrap_or_default()
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

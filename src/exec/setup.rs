@@ -22,9 +22,10 @@ pub async fn start(config: &ExecConfig, store: Arc<dyn Store>, rooms: Rooms) -> 
             .await
             .map(|executor| Arc::new(executor) as Arc<dyn Executor>)
             .map_err(|err| format!("Code cannot run on this server right now: {err}.")),
-        ExecBackend::Local => {
-            Err("Code cannot run on this server: the local sandbox is not available.".to_owned())
-        }
+        ExecBackend::Local => LocalExecutor::start()
+            .await
+            .map(|executor| Arc::new(executor) as Arc<dyn Executor>)
+            .map_err(|err| format!("Code cannot run on this server right now: {err}.")),
     };
     let (executor, off) = match started {
         Ok(executor) => {

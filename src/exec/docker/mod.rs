@@ -59,15 +59,7 @@ impl DockerExecutor {
     /// Connects to the local engine, checks the image, removes containers a previous
     /// server left behind, learns the toolchains' versions and starts filling the pool.
     pub async fn connect(options: DockerOptions) -> Result<Self, DockerError> {
-        let docker = Docker::connect_with_local_defaults()
-            .map_err(|err| DockerError::Unreachable(err.to_string()))?
-            .negotiate_version()
-            .await
-            .map_err(|err| DockerError::Unreachable(err.to_string()))?;
-        docker
-            .inspect_image(&options.image)
-            .await
-            .map_err(|_| DockerError::MissingImage(options.image.clone()))?;
+        let docker = engine_with(&options.image).await?;
         let image: Arc<str> = options.image.into();
         let instance: Arc<str> = crate::exec::bootstrap::nonce().into();
         container::remove_leftovers(&docker).await;
@@ -97,15 +89,7 @@ impl DockerExecutor {
     /// What this backend would offer, without starting it: for `GET /v1/languages` on a
     /// server that runs code with the other backend.
     pub async fn probe_runtimes(image: &str) -> Result<BTreeMap<&'static str, String>, DockerError> {
-        let docker = Docker::connect_with_local_defaults()
-            .map_err(|err| DockerError::Unreachable(err.to_string()))?
-            .negotiate_version()
-            .await
-            .map_err(|err| DockerError::Unreachable(err.to_string()))?;
-        docker
-            .inspect_image(image)
-            .await
-            .map_err(|_| DockerError::MissingImage(image.to_owned()))?;
+        let docker = engine_with(image).await?;
         let instance = crate::exec::bootstrap::nonce();
         let probe = container::probe(&docker, image, &instance, &recipes::probe_script())
             .await
@@ -129,6 +113,20 @@ impl DockerExecutor {
     }
 }
 
+/// The local Docker engine, once it answers and has `image`.
+async fn engine_with(image: &str) -> Result<Docker, DockerError> {
+    let docker = Docker::connect_with_local_defaults()
+        .map_err(|err| DockerError::Unreachable(err.to_string()))?
+        .negotiate_version()
+        .await
+        .map_err(|err| DockerError::Unreachable(err.to_string()))?;
+    docker
+        .inspect_image(image)
+        .await
+        .map_err(|_| DockerError::MissingImage(image.to_owned()))?;
+    Ok(docker)
+}
+
 #[async_trait]
 impl Executor for DockerExecutor {
     fn name(&self) -> &'static str {
@@ -140,11 +138,7 @@ impl Executor for DockerExecutor {
     }
 
     async fn run(&self, request: RunRequest, output: mpsc::UnboundedSender<Chunk>) -> RunResult {
-        let runtime = self
-            .runtimes
-            .get(request.recipe.language.id)
-            .cloned()
-            .unwrap_or_default();
+        let runtime = request.runtime_in(&self.runtimes);
         let id = match self.pool.take(&request.limits) {
             Some(id) => Ok((id, true)),
             None => container::create(&self.docker, &self.image, &self.instance, &request.limits)

@@ -212,11 +212,7 @@ impl Executor for LocalExecutor {
     }
 
     async fn run(&self, request: RunRequest, output: mpsc::UnboundedSender<Chunk>) -> RunResult {
-        let runtime = self
-            .runtimes
-            .get(request.recipe.language.id)
-            .cloned()
-            .unwrap_or_default();
+        let runtime = request.runtime_in(&self.runtimes);
         let name = format!(
             "pairline-{}-{}",
             std::process::id(),
