@@ -12,6 +12,7 @@ import { type ConnectionState, renderConnectionState } from "./ui/connection";
 import { askIdentity, storedIdentity } from "./ui/identity";
 import { createLanguagePicker } from "./ui/languagePicker";
 import { mountNotes } from "./notes";
+import { type RunPanel, mountRunPanel } from "./run/panel";
 import { renderParticipants } from "./ui/participants";
 import { createThemeToggle, initTheme } from "./ui/theme";
 import { Collab } from "./sync/collab";
@@ -35,6 +36,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   const notice = document.getElementById("room-notice");
   const endedBanner = document.getElementById("room-ended");
   const notesSlot = document.getElementById("notes");
+  const runSlot = document.getElementById("run-panel");
 
   const roomId = container.dataset.roomId ?? "";
   const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
@@ -50,6 +52,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   let self: Person | null = null;
   let peers: Person[] = [];
   let cursors: { peerId: number; ranges: Range[] }[] = [];
+  let runs: RunPanel | null = null;
   const hooks: PageHooks = { text: () => editor?.view.state.doc.toString() ?? "", status: () => status };
   (window as unknown as { pairline: PageHooks }).pairline = hooks;
 
@@ -75,8 +78,10 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
         status = next;
         showStatus();
       },
+      run: (event) => runs?.event(event),
       access: (granted, endedAt) => {
         readOnly = granted === "observer";
+        runs?.setBlocked(runBlocked(endedAt));
         editor?.setReadOnly(readOnly);
         picker?.setDisabled(readOnly);
         if (endedBanner && endedAt > 0) endedBanner.hidden = false;
@@ -84,6 +89,23 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
     },
   );
   if (notesSlot) mountNotes(notesSlot, identity);
+  /** Why this participant may not run the code, if so. */
+  function runBlocked(endedAt: number): string | null {
+    if (!readOnly) return null;
+    if (role === "observer") return "Observers cannot run the code.";
+    return endedAt > 0 || container.dataset.readOnly === "true"
+      ? "The interview has ended: the code can no longer be run from this link."
+      : "You cannot run the code here.";
+  }
+  if (runSlot) {
+    runs = mountRunPanel(runSlot, {
+      roomId,
+      language,
+      staff: runSlot.dataset.staff === "true",
+      run: (stdin) => session.run(stdin),
+    });
+    runs.setBlocked(runBlocked(0));
+  }
   const collab = new Collab(session);
   const picker = pickerSlot
     ? createLanguagePicker(pickerSlot, language, (id: string) => switchLanguage(id, true))
@@ -94,6 +116,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   function mount(text: string, lang: string): void {
     if (editor) return;
     language = lang;
+    runs?.setLanguage(lang);
     container.querySelector(".code-preview")?.remove();
     editor = createEditor({
       parent: container,
@@ -131,6 +154,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   function switchLanguage(id: string, local: boolean): void {
     if (id === language) return;
     language = id;
+    runs?.setLanguage(id);
     editor?.setLanguage(id);
     picker?.set(id);
     if (local) session.setLanguage(id);

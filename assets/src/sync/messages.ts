@@ -52,6 +52,8 @@ export type ToWorker =
   | { t: "language"; id: string }
   /** The local selections (empty when the editor is not focused). */
   | { t: "presence"; ranges: Range[]; seen: number }
+  /** Run the room's code (as the server has it, after the edits sent before). */
+  | { t: "run"; stdin: string }
   | { t: "online" };
 
 export type FromWorker =
@@ -65,5 +67,7 @@ export type FromWorker =
   | { t: "status"; status: Status }
   /** The role the server granted, and when the room ended (0 while it goes on). */
   | { t: "access"; role: Role; endedAt: number }
+  /** A run event of the room: JSON (docs/protocol.md, `0x8a Run`). */
+  | { t: "run"; event: string }
   /** A timing mark (`pairline:*`) to record on the page's performance timeline. */
   | { t: "mark"; name: string };

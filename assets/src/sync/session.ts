@@ -20,6 +20,8 @@ export interface SessionHandlers {
   cursors(cursors: { peerId: number; ranges: Range[] }[], seen: number): void;
   status(status: Status): void;
   access(role: Role, endedAt: number): void;
+  /** A run event of the room (JSON); optional for sessions that never run code. */
+  run?(event: string): void;
 }
 
 /** Content-hashed file names of the worker and the wasm, set by build.rs at bundle time. */
@@ -66,6 +68,11 @@ export class Session {
     this.post({ t: "language", id });
   }
 
+  /** Asks the server to run the room's code with `stdin`; events come to `run`. */
+  run(stdin: string): void {
+    this.post({ t: "run", stdin });
+  }
+
   close(): void {
     this.worker.terminate();
   }
@@ -93,6 +100,9 @@ export class Session {
         break;
       case "access":
         this.handlers.access(message.role, message.endedAt);
+        break;
+      case "run":
+        this.handlers.run?.(message.event);
         break;
       case "mark":
         performance.mark(message.name);

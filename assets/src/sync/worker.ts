@@ -91,6 +91,14 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "presence":
       setPresence(message.ranges, message.seen);
       break;
+    case "run":
+      // The edits made before were sent at once: the server runs the code with them.
+      if (socket && live) send(encodeClient({ type: "run", stdin: message.stdin }));
+      else {
+        const refusal = { type: "refused", message: "Not connected: the code can run once the connection is back." };
+        post({ t: "run", event: JSON.stringify(refusal) });
+      }
+      break;
     case "online":
       reconnectNow();
       break;
@@ -300,6 +308,9 @@ function handle(message: ServerMessage): void {
     case "peerPresence":
       presence.set(message.peerId, message.selections);
       sendCursors();
+      break;
+    case "run":
+      post({ t: "run", event: message.event });
       break;
     case "ended":
       grant(message.role, message.endedAt);
