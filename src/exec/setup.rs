@@ -48,8 +48,12 @@ pub async fn start(config: &ExecConfig, store: Arc<dyn Store>, rooms: Rooms) -> 
 }
 
 /// In the background, asks the backend not in use what it would offer, so that
-/// `GET /v1/languages` can say; a backend that is not set up here offers nothing.
+/// `GET /v1/languages` can say; a backend that is not set up here offers nothing. A
+/// server with execution off asks neither.
 fn learn_other_runtimes(config: &ExecConfig, service: &RunService) {
+    if config.backend == ExecBackend::Off {
+        return;
+    }
     let (config, service) = (config.clone(), service.clone());
     tokio::spawn(async move {
         if config.backend != ExecBackend::Local {
