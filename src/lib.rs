@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod languages;
 pub mod live;
+pub mod media;
 pub mod oplog;
 pub mod pages;
 pub mod protocol;
@@ -40,6 +41,8 @@ use crate::store::StoreError;
 pub enum LaunchError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot start audio and video: {0}")]
+    Media(#[from] media::MediaError),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -75,6 +78,13 @@ pub async fn launch(
     let (rooms, persister) = Rooms::new(store.clone(), config.sync.clone());
     let setup = auth::setup::SetupLink::offer(store.as_ref(), &links).await?;
     let runs = exec::setup::start(&config.exec, store.clone(), rooms.clone()).await;
+    let sfu = if config.media.enabled {
+        let (media, task) = media::Media::start(&config.media, stopping.child_token()).await?;
+        rooms.set_media(media);
+        Some(task)
+    } else {
+        None
+    };
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
@@ -121,6 +131,9 @@ pub async fn launch(
     stopping.cancel();
     if let Some(job) = retention {
         let _ = job.await;
+    }
+    if let Some(sfu) = sfu {
+        let _ = sfu.await;
     }
     // Every room writes its last changes and snapshot before the store closes.
     rooms.shutdown().await;

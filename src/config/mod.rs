@@ -3,6 +3,7 @@
 //! comes from, so a bad value is reported the same way, naming the setting, where the
 //! value came from and what is allowed.
 
+mod media;
 mod parse;
 mod settings;
 
@@ -14,7 +15,8 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use settings::SETTINGS;
+pub use media::MediaConfig;
+pub use settings::{SETTINGS, Setting, all as all_settings};
 
 /// The prefix of every environment variable that sets a configuration value.
 pub const ENV_PREFIX: &str = "PAIRLINE_";
@@ -47,6 +49,7 @@ pub struct Config {
     /// Limits and timings of the collaborative editing engine.
     pub sync: SyncConfig,
     pub exec: ExecConfig,
+    pub media: MediaConfig,
 }
 
 /// Limits and timings of the sync engine (the `sync.*` settings).
@@ -165,6 +168,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             sync: SyncConfig::default(),
             exec: ExecConfig::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -184,6 +188,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("sync", &self.sync)
             .field("exec", &self.exec)
+            .field("media", &self.media)
             .finish()
     }
 }
@@ -320,7 +325,7 @@ impl Config {
             .collect();
         vars.sort();
         for (key, value) in vars {
-            match SETTINGS.iter().find(|setting| setting.env_var() == key) {
+            match settings::all().find(|setting| setting.env_var() == key) {
                 Some(setting) => setting.apply(self, &value, &format!("environment variable {key}"))?,
                 None if parse::is_tooling_var(&key) => {}
                 None => warnings.push(format!(

@@ -53,6 +53,14 @@ pub fn optional<T>(value: &str, parse: impl Fn(&str) -> Result<T, String>) -> Re
     }
 }
 
+pub fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
 pub fn socket_addr(value: &str) -> Result<SocketAddr, String> {
     SocketAddr::from_str(value)
         .map_err(|_| "expected an IP address and port such as 127.0.0.1:8080 or [::]:8080".to_owned())

@@ -10,7 +10,7 @@ pub struct Setting {
     pub help: &'static str,
     /// Secret values are never echoed back in error messages.
     pub secret: bool,
-    apply: fn(&mut Config, &str) -> Result<(), String>,
+    pub(super) apply: fn(&mut Config, &str) -> Result<(), String>,
 }
 
 impl Setting {
@@ -299,10 +299,15 @@ pub static SETTINGS: &[Setting] = &[
     },
 ];
 
+/// Every setting: the general ones, then the `media.*` ones.
+pub fn all() -> impl Iterator<Item = &'static Setting> {
+    SETTINGS.iter().chain(super::media::MEDIA_SETTINGS)
+}
+
 pub(super) fn find(name: &str) -> Option<&'static Setting> {
-    SETTINGS.iter().find(|setting| setting.name == name)
+    all().find(|setting| setting.name == name)
 }
 
 pub(super) fn names() -> String {
-    SETTINGS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    all().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }

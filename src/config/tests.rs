@@ -191,7 +191,7 @@ fn a_derived_public_url_uses_the_bound_address() {
 #[test]
 fn the_readme_documents_every_setting() {
     let readme = include_str!("../../README.md");
-    for setting in SETTINGS {
+    for setting in crate::config::all_settings() {
         assert!(
             readme.contains(&format!("| `{}` | `{}` |", setting.name, setting.env_var())),
             "README.md's configuration table lacks {}",

@@ -1,0 +1,314 @@
+//! Audio and video: an SFU on str0m inside the server. One task owns the media sockets
+//! (one UDP port for everyone, and an ICE-TCP listener for networks that block UDP) and
+//! every participant's WebRTC session; it forwards each participant's microphone,
+//! camera and screen to the other members of their room's call. Signalling travels as
+//! `Media` messages on the room's WebSocket (docs/protocol.md).
+
+mod net;
+mod participant;
+mod sfu;
+pub mod signal;
+mod tcp;
+
+use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use str0m::Candidate;
+use str0m::net::TcpType;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::MediaConfig;
+use sfu::{Sfu, SfuSettings};
+use signal::{ClientSignal, IceServer, ServerSignal};
+
+/// Where the SFU sends a participant's signals (their room socket).
+pub trait SignalSink: Send + 'static {
+    fn send(&self, signal: &ServerSignal);
+}
+
+/// Counts of what the SFU did, for metrics and benchmarks.
+#[derive(Debug, Default)]
+pub struct MediaCounters {
+    frames_in: AtomicU64,
+    frames_out: AtomicU64,
+    packets_sent: AtomicU64,
+    packets_dropped: AtomicU64,
+}
+
+impl MediaCounters {
+    fn received(&self) {
+        self.frames_in.fetch_add(1, Ordering::Relaxed);
+    }
+    fn forwarded(&self) {
+        self.frames_out.fetch_add(1, Ordering::Relaxed);
+    }
+    fn sent(&self, packets: u64) {
+        self.packets_sent.fetch_add(packets, Ordering::Relaxed);
+    }
+    fn dropped(&self) {
+        self.packets_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Audio and video frames received from publishers.
+    pub fn frames_in(&self) -> u64 {
+        self.frames_in.load(Ordering::Relaxed)
+    }
+    /// Frames written to subscribers.
+    pub fn frames_out(&self) -> u64 {
+        self.frames_out.load(Ordering::Relaxed)
+    }
+    /// Packets sent (media, RTCP, STUN, DTLS).
+    pub fn packets_sent(&self) -> u64 {
+        self.packets_sent.load(Ordering::Relaxed)
+    }
+    /// Packets no participant took (garbage, strangers, late arrivals).
+    pub fn packets_dropped(&self) -> u64 {
+        self.packets_dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Why the SFU did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("cannot bind the media UDP port {addr} (set media.udp_port, or media.enabled = false): {source}")]
+    Udp {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot bind the ICE-TCP port {addr} (set media.tcp_port, or media.enabled = false): {source}")]
+    Tcp {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the advertised media address {0} cannot be used: {1}")]
+    Candidate(SocketAddr, String),
+}
+
+enum Command {
+    Signal {
+        room: Arc<str>,
+        peer_id: u64,
+        sink: Box<dyn SignalSink>,
+        signal: ClientSignal,
+    },
+    Disconnect {
+        room: Arc<str>,
+        peer_id: u64,
+    },
+}
+
+/// A handle on the running SFU.
+#[derive(Clone)]
+pub struct Media {
+    commands: mpsc::UnboundedSender<Command>,
+    udp: SocketAddr,
+    tcp: SocketAddr,
+    counters: Arc<MediaCounters>,
+}
+
+impl Media {
+    /// Binds the media sockets and starts the SFU task, which runs until `stopping`.
+    pub async fn start(
+        config: &MediaConfig,
+        stopping: CancellationToken,
+    ) -> Result<(Media, JoinHandle<()>), MediaError> {
+        let udp_bind = SocketAddr::new(config.bind, config.udp_port);
+        let udp = UdpSocket::bind(udp_bind)
+            .await
+            .map_err(|source| MediaError::Udp {
+                addr: udp_bind,
+                source,
+            })?;
+        let tcp_bind = SocketAddr::new(config.bind, config.tcp_port);
+        let tcp = TcpListener::bind(tcp_bind)
+            .await
+            .map_err(|source| MediaError::Tcp {
+                addr: tcp_bind,
+                source,
+            })?;
+        let ip = config
+            .advertise_ip
+            .unwrap_or_else(|| default_advertise_ip(config.bind));
+        let udp_addr = SocketAddr::new(
+            ip,
+            udp.local_addr()
+                .map_err(|source| MediaError::Udp {
+                    addr: udp_bind,
+                    source,
+                })?
+                .port(),
+        );
+        let tcp_addr = SocketAddr::new(
+            ip,
+            tcp.local_addr()
+                .map_err(|source| MediaError::Tcp {
+                    addr: tcp_bind,
+                    source,
+                })?
+                .port(),
+        );
+        let candidates = vec![
+            Candidate::host(udp_addr, "udp")
+                .map_err(|err| MediaError::Candidate(udp_addr, err.to_string()))?,
+            Candidate::builder()
+                .tcp()
+                .host(tcp_addr)
+                .tcptype(TcpType::Passive)
+                .build()
+                .map_err(|err| MediaError::Candidate(tcp_addr, err.to_string()))?,
+        ];
+        let ice_servers = if config.ice_servers.is_empty() {
+            Vec::new()
+        } else {
+            vec![IceServer {
+                urls: config.ice_servers.clone(),
+                username: config.turn_username.clone(),
+                credential: config.turn_credential.clone(),
+            }]
+        };
+        let counters = Arc::new(MediaCounters::default());
+        let sfu = Sfu::new(
+            SfuSettings {
+                candidates,
+                ice_servers,
+                max_participants: config.max_participants,
+                ice_timeout: config.ice_timeout,
+            },
+            counters.clone(),
+        );
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let sockets = net::Sockets {
+            udp,
+            tcp,
+            udp_addr,
+            tcp_addr,
+        };
+        let task = tokio::spawn(net::run(sfu, sockets, receiver, counters.clone(), stopping));
+        tracing::info!(udp = %udp_addr, ice_tcp = %tcp_addr, "media: the SFU is listening");
+        Ok((
+            Media {
+                commands,
+                udp: udp_addr,
+                tcp: tcp_addr,
+                counters,
+            },
+            task,
+        ))
+    }
+
+    /// Hands a participant's signal to the SFU (`sink` reaches them).
+    pub fn signal(&self, room: Arc<str>, peer_id: u64, sink: Box<dyn SignalSink>, signal: ClientSignal) {
+        let _ = self.commands.send(Command::Signal {
+            room,
+            peer_id,
+            sink,
+            signal,
+        });
+    }
+
+    /// The participant's socket closed: they leave the call, if they were in it.
+    pub fn disconnect(&self, room: Arc<str>, peer_id: u64) {
+        let _ = self.commands.send(Command::Disconnect { room, peer_id });
+    }
+
+    /// The advertised UDP address (the one browsers send to).
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp
+    }
+
+    /// The advertised ICE-TCP address.
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp
+    }
+
+    pub fn counters(&self) -> &MediaCounters {
+        &self.counters
+    }
+}
+
+/// Answers `sdp` as the SFU answers a participant's offer, with a fresh session (for the
+/// fuzz target and tests of hostile SDP): the answer, or why the offer was refused.
+pub fn answer_offer(sdp: &str) -> Result<String, String> {
+    struct Keep(std::sync::Mutex<Option<String>>);
+    impl SignalSink for Arc<Keep> {
+        fn send(&self, signal: &ServerSignal) {
+            if let ServerSignal::Answer { sdp } = signal {
+                *self.0.lock().expect("the answer lock") = Some(sdp.clone());
+            }
+        }
+    }
+    let keep = Arc::new(Keep(std::sync::Mutex::new(None)));
+    let now = std::time::Instant::now();
+    let candidate =
+        Candidate::host(SocketAddr::from(([127, 0, 0, 1], 7882)), "udp").expect("a valid candidate");
+    let mut participant = participant::Participant::new(
+        participant::ParticipantId(0),
+        Arc::from("fuzz"),
+        0,
+        &[candidate],
+        Box::new(keep.clone()),
+        now,
+    );
+    participant
+        .accept_offer(sdp, Default::default(), now)
+        .map_err(|(_, message)| message)?;
+    let answer = keep.0.lock().expect("the answer lock").take();
+    Ok(answer.unwrap_or_default())
+}
+
+/// The address to advertise when none is configured: the bind address if it is a
+/// specific one, else the address this machine reaches the outside from (no packet is
+/// sent to find it), else loopback.
+fn default_advertise_ip(bind: IpAddr) -> IpAddr {
+    if !bind.is_unspecified() {
+        return bind;
+    }
+    let outbound = StdUdpSocket::bind("0.0.0.0:0").and_then(|socket| {
+        socket.connect("192.0.2.1:9")?;
+        socket.local_addr()
+    });
+    match outbound {
+        Ok(addr) if !addr.ip().is_unspecified() => addr.ip(),
+        _ => IpAddr::from([127, 0, 0, 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answer_offer;
+
+    const OFFER: &str = include_str!("../../fuzz/seeds/media_signal/offer.json");
+
+    #[test]
+    fn a_good_offer_is_answered_and_hostile_sdp_is_refused_with_a_reason() {
+        let offer: serde_json::Value = serde_json::from_str(OFFER).unwrap();
+        let sdp = offer["sdp"].as_str().unwrap();
+        let answer = answer_offer(sdp).expect("the seed offer is answered");
+        assert!(answer.contains("a=candidate"), "{answer}");
+        let no_fingerprint: String = sdp
+            .lines()
+            .filter(|l| !l.starts_with("a=fingerprint"))
+            .map(|l| format!("{l}\r\n"))
+            .collect();
+        let twice = format!("{sdp}{}", &sdp[sdp.find("m=audio").unwrap()..]);
+        let many_lines = format!(
+            "{sdp}{}",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:x\r\n".repeat(2000)
+        );
+        for hostile in [
+            "",
+            "v=0",
+            "\0\0\0",
+            &no_fingerprint,
+            &twice,
+            &many_lines,
+            &sdp.replace("opus", "G729"),
+        ] {
+            let reason = answer_offer(hostile).expect_err("a hostile offer is refused");
+            assert!(!reason.is_empty());
+        }
+    }
+}
