@@ -90,6 +90,8 @@ pub enum Event {
     },
     /// A run event of the room (JSON, see docs/protocol.md).
     Run(String),
+    /// A media signal for this client (JSON, see docs/protocol.md).
+    Media(String),
 }
 
 /// A participant with its own document, unacknowledged changes and watermark.
@@ -283,7 +285,6 @@ impl SyncClient {
         self.send(&ClientMessage::Changes(changes)).await
     }
 
-    /// Sends any message (tests use it for bad input).
     /// Asks the server to run the room's code with `stdin`; the run's events arrive as
     /// [`Event::Run`].
     pub async fn run(&mut self, stdin: &str) -> Result<(), ClientError> {
@@ -293,6 +294,12 @@ impl SyncClient {
         .await
     }
 
+    /// Sends a media signal (JSON); the server's arrive as [`Event::Media`].
+    pub async fn media(&mut self, signal: &str) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Media(signal.to_owned())).await
+    }
+
+    /// Sends any message (tests use it for bad input).
     pub async fn send(&mut self, message: &ClientMessage) -> Result<(), ClientError> {
         self.send_frame(message.encode()).await
     }
@@ -406,6 +413,7 @@ impl SyncClient {
             }
             ServerMessage::Ended { ended_at, role } => Event::Ended { ended_at, role },
             ServerMessage::Run(event) => Event::Run(event),
+            ServerMessage::Media(signal) => Event::Media(signal),
         })
     }
 

@@ -15,8 +15,10 @@ use tokio_util::sync::CancellationToken;
 use super::peer::{Outbound, Outbox, OutboxReceiver, outbox};
 use super::{Access, OpenError, RoomHandle, Rooms};
 use crate::config::SyncConfig;
+use crate::media::signal::{ClientSignal, ServerSignal, SignalError};
+use crate::media::{Media, SignalSink};
 use crate::oplog::PeerId;
-use crate::protocol::{ClientMessage, ErrorCode, Hello};
+use crate::protocol::{ClientMessage, ErrorCode, Hello, ServerMessage};
 
 /// How long a new connection may take to say `Hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,8 +43,14 @@ pub async fn serve(socket: WebSocket, rooms: Rooms, room_id: String, access: Acc
 
     let joined = join(&mut stream, &rooms, &room_id, access, &outbox, &writer_done).await;
     if let Some((room, peer)) = joined {
-        read(&mut stream, &room, peer, &outbox, &config, &writer_done).await;
+        let call = Call {
+            media: rooms.media().cloned(),
+            room_id: Arc::from(room_id.as_str()),
+            peer,
+        };
+        read(&mut stream, &room, &call, &outbox, &config, &writer_done).await;
         room.leave(peer);
+        call.leave();
     }
     drop(outbox);
     let _ = writer.await;
@@ -130,11 +138,12 @@ async fn join_room(
 async fn read(
     stream: &mut SplitStream<WebSocket>,
     room: &RoomHandle,
-    peer: PeerId,
+    call: &Call,
     outbox: &Outbox,
     config: &SyncConfig,
     writer_done: &CancellationToken,
 ) {
+    let peer = call.peer;
     let mut limiter = RateLimiter::new(config.max_messages_per_second);
     loop {
         let next = tokio::select! {
@@ -190,6 +199,7 @@ async fn read(
             }
             Ok(ClientMessage::Presence(selections)) => room.presence(peer, selections),
             Ok(ClientMessage::Run { stdin }) => room.run(peer, stdin),
+            Ok(ClientMessage::Media(signal)) => call.signal(&signal, outbox),
             Ok(ClientMessage::Hello(_)) => {
                 outbox.fail(ErrorCode::ExpectedHello, "Hello may be sent only once");
                 return;
@@ -202,6 +212,55 @@ async fn read(
                 return;
             }
         }
+    }
+}
+
+/// The participant's link to the room's call: their signals go to the SFU, and their
+/// socket closing takes them out of the call.
+struct Call {
+    media: Option<Media>,
+    room_id: Arc<str>,
+    peer: PeerId,
+}
+
+impl Call {
+    fn signal(&self, text: &str, outbox: &Outbox) {
+        let refuse = |code, message: String| {
+            outbox.send_message(&ServerMessage::Media(
+                ServerSignal::error(code, message).to_json(),
+            ));
+        };
+        let Some(media) = &self.media else {
+            refuse(
+                SignalError::Unavailable,
+                "audio and video are turned off on this server".to_owned(),
+            );
+            return;
+        };
+        match ClientSignal::decode(text) {
+            Ok(signal) => media.signal(
+                self.room_id.clone(),
+                self.peer,
+                Box::new(OutboxSignals(outbox.clone())),
+                signal,
+            ),
+            Err(message) => refuse(SignalError::Malformed, message),
+        }
+    }
+
+    fn leave(&self) {
+        if let Some(media) = &self.media {
+            media.disconnect(self.room_id.clone(), self.peer);
+        }
+    }
+}
+
+/// The SFU's signals go out on the participant's socket.
+struct OutboxSignals(Outbox);
+
+impl SignalSink for OutboxSignals {
+    fn send(&self, signal: &ServerSignal) {
+        self.0.send_message(&ServerMessage::Media(signal.to_json()));
     }
 }
 

@@ -124,6 +124,8 @@ struct RoomsInner {
     this: Weak<RoomsInner>,
     /// Where runs asked for over sockets go (unset: code execution is off).
     runner: OnceLock<Arc<dyn RunRequests>>,
+    /// The SFU the rooms' calls go to (unset: audio and video are off).
+    media: OnceLock<crate::media::Media>,
 }
 
 struct Slot {
@@ -151,6 +153,7 @@ impl Rooms {
             tasks: TaskTracker::new(),
             this: this.clone(),
             runner: OnceLock::new(),
+            media: OnceLock::new(),
         });
         (Self { inner }, persister_task)
     }
@@ -162,6 +165,16 @@ impl Rooms {
     /// Sends the runs asked for over sockets to `runner` (set once, at start).
     pub fn set_runner(&self, runner: Arc<dyn RunRequests>) {
         let _ = self.inner.runner.set(runner);
+    }
+
+    /// Sends the rooms' media signalling to `media` (set once, at start).
+    pub fn set_media(&self, media: crate::media::Media) {
+        let _ = self.inner.media.set(media);
+    }
+
+    /// The SFU, if audio and video are on.
+    pub fn media(&self) -> Option<&crate::media::Media> {
+        self.inner.media.get()
     }
 
     /// The room's actor if it is running (nobody to tell otherwise); never loads it.

@@ -9,7 +9,7 @@ pub use codec::{Reader, Writer};
 pub use errors::ErrorCode;
 
 /// The protocol version this build speaks.
-pub const VERSION: u64 = 3;
+pub const VERSION: u64 = 4;
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest Automerge cursor in a selection, in bytes.
@@ -91,6 +91,8 @@ pub enum ClientMessage {
     Run {
         stdin: String,
     },
+    /// A media signalling message: JSON (docs/protocol.md, "Media: audio and video").
+    Media(String),
 }
 
 /// Another participant in the room.
@@ -168,6 +170,8 @@ pub enum ServerMessage {
     /// Something happened to a run of the room's code: a JSON object (see
     /// docs/protocol.md), the same events the execute API streams.
     Run(String),
+    /// A media signalling message for the recipient: JSON.
+    Media(String),
 }
 
 mod tag {
@@ -175,6 +179,7 @@ mod tag {
     pub const CHANGES: u8 = 0x02;
     pub const PRESENCE: u8 = 0x03;
     pub const RUN: u8 = 0x04;
+    pub const MEDIA: u8 = 0x05;
     pub const WELCOME: u8 = 0x81;
     pub const SERVER_CHANGES: u8 = 0x82;
     pub const ACK: u8 = 0x83;
@@ -185,6 +190,7 @@ mod tag {
     pub const ERROR: u8 = 0x88;
     pub const ENDED: u8 = 0x89;
     pub const RUN_EVENT: u8 = 0x8a;
+    pub const MEDIA_SIGNAL: u8 = 0x8b;
 }
 
 /// Generous upper bound on list items: each takes at least one byte, and the reader also
@@ -222,6 +228,11 @@ impl ClientMessage {
                 w.string(stdin);
                 w.finish()
             }
+            ClientMessage::Media(signal) => {
+                let mut w = Writer::new(tag::MEDIA);
+                w.string(signal);
+                w.finish()
+            }
         }
     }
 
@@ -246,6 +257,8 @@ impl ClientMessage {
             tag::RUN => ClientMessage::Run {
                 stdin: r.string("stdin", LONG)?,
             },
+            // Bound by the frame size; the SFU's decoder checks the signal's own limit.
+            tag::MEDIA => ClientMessage::Media(r.string("signal", LONG)?),
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.end()?;
@@ -329,6 +342,11 @@ impl ServerMessage {
                 w.string(event);
                 w.finish()
             }
+            ServerMessage::Media(signal) => {
+                let mut w = Writer::new(tag::MEDIA_SIGNAL);
+                w.string(signal);
+                w.finish()
+            }
         }
     }
 
@@ -385,6 +403,7 @@ impl ServerMessage {
                 role: Role::read(&mut r)?,
             },
             tag::RUN_EVENT => ServerMessage::Run(r.string("event", LONG)?),
+            tag::MEDIA_SIGNAL => ServerMessage::Media(r.string("signal", LONG)?),
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.end()?;

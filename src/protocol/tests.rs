@@ -36,6 +36,7 @@ fn client_messages() -> Vec<ClientMessage> {
         ClientMessage::Run {
             stdin: "Ada\nGrace 🌍\n".to_owned(),
         },
+        ClientMessage::Media(r#"{"type":"answer","sdp":"v=0\r\n"}"#.to_owned()),
     ]
 }
 
@@ -86,6 +87,7 @@ fn server_messages() -> Vec<ServerMessage> {
             role: Role::Observer,
         },
         ServerMessage::Run(r#"{"type":"output","runId":"r1","stream":"stdout","data":"héllo\n"}"#.to_owned()),
+        ServerMessage::Media(r#"{"type":"speaker","peer_id":7}"#.to_owned()),
     ]
 }
 
@@ -188,6 +190,7 @@ fn the_protocol_document_lists_every_message_type() {
         (tag::CHANGES, "Changes"),
         (tag::PRESENCE, "Presence"),
         (tag::RUN, "Run"),
+        (tag::MEDIA, "Media"),
         (tag::WELCOME, "Welcome"),
         (tag::SERVER_CHANGES, "Changes"),
         (tag::ACK, "Ack"),
@@ -198,6 +201,7 @@ fn the_protocol_document_lists_every_message_type() {
         (tag::ERROR, "Error"),
         (tag::ENDED, "Ended"),
         (tag::RUN_EVENT, "Run"),
+        (tag::MEDIA_SIGNAL, "Media"),
     ] {
         let heading = format!("### `0x{byte:02x} {name}`");
         assert!(doc.contains(&heading), "docs/protocol.md lacks {heading}");
