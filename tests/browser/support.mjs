@@ -79,6 +79,10 @@ export class Server {
         PAIRLINE_LISTEN: `127.0.0.1:${this.port}`,
         PAIRLINE_DATA_DIR: this.dataDir,
         PAIRLINE_LOG_LEVEL: "warn",
+        // Media ports are per server: tests run several side by side.
+        PAIRLINE_MEDIA_UDP_PORT: "0",
+        PAIRLINE_MEDIA_TCP_PORT: "0",
+        PAIRLINE_MEDIA_ADVERTISE_IP: "127.0.0.1",
         ...this.env,
       },
       stdio: ["ignore", "ignore", "pipe"],

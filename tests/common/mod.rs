@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pairline::auth::Role;
-use pairline::config::{Config, DatabaseUrl, ExecBackend, ExecConfig};
+use pairline::config::{Config, DatabaseUrl, ExecBackend, ExecConfig, MediaConfig};
 use pairline::store::{Store, UserRecord};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -115,6 +115,12 @@ impl TestDb {
             exec: ExecConfig {
                 backend: ExecBackend::Off,
                 ..ExecConfig::default()
+            },
+            media: MediaConfig {
+                udp_port: 0,
+                tcp_port: 0,
+                advertise_ip: Some([127, 0, 0, 1].into()),
+                ..MediaConfig::default()
             },
             ..Config::default()
         }

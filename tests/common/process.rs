@@ -54,6 +54,10 @@ impl ServerProcess {
                 ("PAIRLINE_LISTEN", listen),
                 ("PAIRLINE_DATA_DIR", dir),
                 ("PAIRLINE_DATABASE_URL", db.url.expose()),
+                // Media ports are per server: tests run many side by side.
+                ("PAIRLINE_MEDIA_UDP_PORT", "0"),
+                ("PAIRLINE_MEDIA_TCP_PORT", "0"),
+                ("PAIRLINE_MEDIA_ADVERTISE_IP", "127.0.0.1"),
             ],
         )
         .stderr(Stdio::piped())
