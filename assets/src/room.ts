@@ -2,7 +2,8 @@
 // document (from IndexedDB and the server) off the main thread; then the editor mounts,
 // editable for editors and read-only for observers (`?observe=1`, and candidates once the
 // interviewer has ended the room), with the language picker, the people in the room,
-// their cursors and the connection badge. Staff pages also get the private notes panel.
+// their cursors and the connection badge, and the room's call (audio and video). Staff
+// pages also get the private notes panel.
 import type { ChangeSet } from "@codemirror/state";
 import { keepPageForOffline } from "./offline/cache";
 
@@ -11,6 +12,7 @@ import { labelledCursors, remoteCursors, setRemoteCursors } from "./editor/curso
 import { type ConnectionState, renderConnectionState } from "./ui/connection";
 import { askIdentity, storedIdentity } from "./ui/identity";
 import { createLanguagePicker } from "./ui/languagePicker";
+import { type CallPanel, mountCallPanel } from "./media/panel";
 import { mountNotes } from "./notes";
 import { type RunPanel, mountRunPanel } from "./run/panel";
 import { renderParticipants } from "./ui/participants";
@@ -37,6 +39,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   const endedBanner = document.getElementById("room-ended");
   const notesSlot = document.getElementById("notes");
   const runSlot = document.getElementById("run-panel");
+  const callSlot = document.getElementById("call");
 
   const roomId = container.dataset.roomId ?? "";
   const wsUrl = new URL(container.dataset.wsUrl ?? "", location.href).href.replace(/^http/, "ws");
@@ -53,6 +56,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
   let peers: Person[] = [];
   let cursors: { peerId: number; ranges: Range[] }[] = [];
   let runs: RunPanel | null = null;
+  let call: CallPanel | null = null;
   const hooks: PageHooks = { text: () => editor?.view.state.doc.toString() ?? "", status: () => status };
   (window as unknown as { pairline: PageHooks }).pairline = hooks;
 
@@ -67,6 +71,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
       peers: (me, others) => {
         self = me;
         peers = others;
+        call?.people([...(me ? [me] : []), ...others]);
         showPeople();
         drawCursors();
       },
@@ -79,6 +84,8 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
         showStatus();
       },
       run: (event) => runs?.event(event),
+      media: (signal) => call?.signal(signal),
+      socket: (peerId) => call?.socket(peerId),
       access: (granted, endedAt) => {
         readOnly = granted === "observer";
         runs?.setBlocked(runBlocked(endedAt));
@@ -88,6 +95,7 @@ export async function mountRoom(container: HTMLElement): Promise<void> {
       },
     },
   );
+  if (callSlot) call = mountCallPanel(callSlot, (signal) => session.media(signal));
   if (notesSlot) mountNotes(notesSlot, identity);
   /** Why this participant may not run the code, if so. */
   function runBlocked(endedAt: number): string | null {

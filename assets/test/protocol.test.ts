@@ -53,6 +53,7 @@ const clientMessages: ClientMessage[] = [
   { type: "presence", selections: [selection(1), selection(5)] },
   { type: "presence", selections: [] },
   { type: "run", stdin: "Ada\nGrace 🌍\n" },
+  { type: "media", signal: String.raw`{"type":"answer","sdp":"v=0\r\n"}` },
 ];
 
 /** The same messages as `server_messages()` in src/protocol/tests.rs. */
@@ -88,6 +89,7 @@ const serverMessages: ServerMessage[] = [
   { type: "error", code: "rate_limited", message: "slow down", fatal: true },
   { type: "ended", endedAt: 1_700_000_000_456, role: "observer" },
   { type: "run", event: '{"type":"output","runId":"r1","stream":"stdout","data":"héllo\\n"}' },
+  { type: "media", signal: '{"type":"speaker","peer_id":7}' },
 ];
 
 function fixture(side: "client" | "server", index: number): string {

@@ -54,6 +54,8 @@ export type ToWorker =
   | { t: "presence"; ranges: Range[]; seen: number }
   /** Run the room's code (as the server has it, after the edits sent before). */
   | { t: "run"; stdin: string }
+  /** A media signal for the server (JSON, docs/protocol.md "Media: audio and video"). */
+  | { t: "media"; signal: string }
   | { t: "online" };
 
 export type FromWorker =
@@ -69,5 +71,12 @@ export type FromWorker =
   | { t: "access"; role: Role; endedAt: number }
   /** A run event of the room: JSON (docs/protocol.md, `0x8a Run`). */
   | { t: "run"; event: string }
+  /** A media signal from the server (JSON). */
+  | { t: "media"; signal: string }
+  /**
+   * The socket's place in the room: this connection's peer id after each Welcome, null
+   * once the socket has closed (the server then drops its call membership).
+   */
+  | { t: "socket"; peerId: number | null }
   /** A timing mark (`pairline:*`) to record on the page's performance timeline. */
   | { t: "mark"; name: string };

@@ -2,7 +2,7 @@
 // no I/O. The browser encodes client messages and decodes server messages; tests do both
 // directions against the golden fixtures the Rust codec produces.
 
-export const VERSION = 3;
+export const VERSION = 4;
 export const MAX_NAME_CHARS = 64;
 export const MAX_CURSOR_BYTES = 128;
 export const MAX_SELECTIONS = 16;
@@ -105,7 +105,9 @@ export type ClientMessage =
   | { type: "changes"; changes: Uint8Array[] }
   | { type: "presence"; selections: Selection[] }
   /** Run the room's code as it is now, with this standard input. */
-  | { type: "run"; stdin: string };
+  | { type: "run"; stdin: string }
+  /** A media signal: JSON (docs/protocol.md, "Media: audio and video"). */
+  | { type: "media"; signal: string };
 
 export type ServerMessage =
   | { type: "welcome"; welcome: Welcome }
@@ -119,13 +121,16 @@ export type ServerMessage =
   /** The room ended at `endedAt`; `role` is the recipient's role from now on. */
   | { type: "ended"; endedAt: number; role: Role }
   /** A run event: a JSON object (docs/protocol.md, `0x8a Run`). */
-  | { type: "run"; event: string };
+  | { type: "run"; event: string }
+  /** A media signal: JSON (docs/protocol.md, "Media: audio and video"). */
+  | { type: "media"; signal: string };
 
 const TAG = {
   hello: 0x01,
   changes: 0x02,
   presence: 0x03,
   run: 0x04,
+  media: 0x05,
   welcome: 0x81,
   serverChanges: 0x82,
   ack: 0x83,
@@ -136,6 +141,7 @@ const TAG = {
   error: 0x88,
   ended: 0x89,
   runEvent: 0x8a,
+  mediaSignal: 0x8b,
 } as const;
 
 const encoder = new TextEncoder();
@@ -350,6 +356,8 @@ export function encodeClient(message: ClientMessage): Uint8Array {
     }
     case "run":
       return new Writer(TAG.run).string(message.stdin).finish();
+    case "media":
+      return new Writer(TAG.media).string(message.signal).finish();
   }
 }
 
@@ -379,6 +387,9 @@ export function decodeClient(bytes: Uint8Array): ClientMessage {
       break;
     case TAG.run:
       message = { type: "run", stdin: r.string("stdin") };
+      break;
+    case TAG.media:
+      message = { type: "media", signal: r.string("signal") };
       break;
     default:
       throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);
@@ -428,6 +439,8 @@ export function encodeServer(message: ServerMessage): Uint8Array {
       return new Writer(TAG.ended).uint(message.endedAt).uint(roleCode(message.role)).finish();
     case "run":
       return new Writer(TAG.runEvent).string(message.event).finish();
+    case "media":
+      return new Writer(TAG.mediaSignal).string(message.signal).finish();
   }
 }
 
@@ -498,6 +511,9 @@ export function decodeServer(bytes: Uint8Array): ServerMessage {
       break;
     case TAG.runEvent:
       message = { type: "run", event: r.string("event") };
+      break;
+    case TAG.mediaSignal:
+      message = { type: "media", signal: r.string("signal") };
       break;
     default:
       throw new DecodeError(`unknown message type 0x${bytes[0].toString(16).padStart(2, "0")}`);

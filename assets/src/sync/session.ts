@@ -22,6 +22,10 @@ export interface SessionHandlers {
   access(role: Role, endedAt: number): void;
   /** A run event of the room (JSON); optional for sessions that never run code. */
   run?(event: string): void;
+  /** A media signal from the server (JSON). */
+  media?(signal: string): void;
+  /** This connection's peer id after each Welcome; null once the socket has closed. */
+  socket?(peerId: number | null): void;
 }
 
 /** Content-hashed file names of the worker and the wasm, set by build.rs at bundle time. */
@@ -73,6 +77,11 @@ export class Session {
     this.post({ t: "run", stdin });
   }
 
+  /** Sends a media signal (JSON) to the server; dropped while not connected. */
+  media(signal: string): void {
+    this.post({ t: "media", signal });
+  }
+
   close(): void {
     this.worker.terminate();
   }
@@ -103,6 +112,12 @@ export class Session {
         break;
       case "run":
         this.handlers.run?.(message.event);
+        break;
+      case "media":
+        this.handlers.media?.(message.signal);
+        break;
+      case "socket":
+        this.handlers.socket?.(message.peerId);
         break;
       case "mark":
         performance.mark(message.name);

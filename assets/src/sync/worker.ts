@@ -99,6 +99,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         post({ t: "run", event: JSON.stringify(refusal) });
       }
       break;
+    case "media":
+      // The page re-joins its call at each new socket (see "socket"): nothing is queued.
+      send(encodeClient({ type: "media", signal: message.signal }));
+      break;
     case "online":
       reconnectNow();
       break;
@@ -173,6 +177,7 @@ function connect(): void {
     peers.clear();
     presence.clear();
     self_ = null;
+    post({ t: "socket", peerId: null });
     post({ t: "peers", self: null, peers: [] });
     sendCursors();
     const code = lastError?.code;
@@ -253,6 +258,7 @@ function handle(message: ServerMessage): void {
       peers.clear();
       for (const peer of w.peers) peers.set(peer.peerId, peer);
       postPeers();
+      post({ t: "socket", peerId: w.peerId });
       if (role === "editor") sendChanges([...unacked.values()].map((u) => u.bytes));
       if (localPresence.length > 0) send(encodeClient({ type: "presence", selections: localPresence }));
       status("live");
@@ -311,6 +317,9 @@ function handle(message: ServerMessage): void {
       break;
     case "run":
       post({ t: "run", event: message.event });
+      break;
+    case "media":
+      post({ t: "media", signal: message.signal });
       break;
     case "ended":
       grant(message.role, message.endedAt);
