@@ -314,3 +314,44 @@ async fn garbage_on_the_media_ports_is_dropped_and_calls_carry_on() {
     drop(peers);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_participant_whose_media_vanishes_is_removed_after_the_ice_timeout() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = db.config();
+    config.media.ice_timeout = Duration::from_secs(2);
+    let server = TestServer::start_with(config).await;
+    let room = server.create_room("python", "Call").await;
+    let ada = MediaPeer::join(ws_url(&room), "Ada", Transport::Udp).await;
+    let grace = MediaPeer::join(ws_url(&room), "Grace", Transport::Udp).await;
+    let ids = [ada.peer_id, grace.peer_id];
+    let peers = start_streaming(vec![ada, grace]);
+    peers[0].peer.until_receiving(&[ids[1]]).await;
+    peers[1].peer.until_receiving(&[ids[0]]).await;
+
+    // Grace's network goes; her room socket stays open.
+    peers[1].stop.store(true, Ordering::Relaxed);
+    peers[1].peer.vanish().await;
+    peers[0]
+        .peer
+        .inbox
+        .until(MEDIA_WAIT, "Grace to be taken out of the call", |inbox| {
+            inbox.signals_of("left").iter().any(|s| s["peer_id"] == ids[1])
+                && ["video", "audio"]
+                    .iter()
+                    .all(|kind| inbox.track(ids[1], kind, |t| t.ended).unwrap_or(false))
+        })
+        .await;
+    peers[1]
+        .peer
+        .inbox
+        .until(MEDIA_WAIT, "Grace to be told her connection was lost", |inbox| {
+            inbox
+                .signals_of("error")
+                .iter()
+                .any(|s| s["code"] == "connection_lost")
+        })
+        .await;
+    drop(peers);
+    server.stop().await;
+}

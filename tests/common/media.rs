@@ -238,6 +238,11 @@ impl MediaPeer {
             .await;
     }
 
+    /// Drops off the network: the peer connection closes, the room socket stays.
+    pub async fn vanish(&self) {
+        let _ = self.pc.close().await;
+    }
+
     /// Leaves abruptly: the peer connection and the room socket close.
     pub async fn close(&self) {
         let _ = self.pc.close().await;
