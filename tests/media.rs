@@ -90,6 +90,25 @@ async fn assert_complete(peers: &[Streaming], from: &[u32]) {
     }
 }
 
+/// People joining `room`'s call, each streaming, once each receives everyone else.
+async fn in_a_call(room: &Value, people: &[(&str, Transport)]) -> Vec<Streaming> {
+    let mut peers = Vec::new();
+    for (name, transport) in people {
+        peers.push(MediaPeer::join(ws_url(room), name, *transport).await);
+    }
+    let ids: Vec<u64> = peers.iter().map(|p| p.peer_id).collect();
+    let peers = start_streaming(peers);
+    for peer in &peers {
+        let others: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|id| *id != peer.peer.peer_id)
+            .collect();
+        peer.peer.until_receiving(&others).await;
+    }
+    peers
+}
+
 async fn server() -> (TestDb, TestServer, Value) {
     let db = TestDb::new(Backend::Sqlite).await;
     let server = TestServer::start(&db).await;
@@ -104,20 +123,15 @@ fn ws_url(room: &Value) -> &str {
 #[tokio::test]
 async fn three_peers_receive_each_others_streams_complete_and_a_leaver_ends() {
     let (_db, server, room) = server().await;
-    let mut peers = Vec::new();
-    for name in ["Ada", "Grace", "Edsger"] {
-        peers.push(MediaPeer::join(ws_url(&room), name, Transport::Udp).await);
-    }
-    let ids: Vec<u64> = peers.iter().map(|p| p.peer_id).collect();
-    let peers = start_streaming(peers);
-    for peer in &peers {
-        let others: Vec<u64> = ids
-            .iter()
-            .copied()
-            .filter(|id| *id != peer.peer.peer_id)
-            .collect();
-        peer.peer.until_receiving(&others).await;
-    }
+    let peers = in_a_call(
+        &room,
+        &[
+            ("Ada", Transport::Udp),
+            ("Grace", Transport::Udp),
+            ("Edsger", Transport::Udp),
+        ],
+    )
+    .await;
     // From now on, nothing may be missing.
     let from: Vec<u32> = peers.iter().map(|p| p.sent.load(Ordering::Relaxed)).collect();
     assert_complete(&peers, &from).await;
@@ -168,12 +182,7 @@ async fn three_peers_receive_each_others_streams_complete_and_a_leaver_ends() {
 #[tokio::test]
 async fn a_peer_behind_a_udp_block_connects_over_ice_tcp() {
     let (_db, server, room) = server().await;
-    let udp = MediaPeer::join(ws_url(&room), "Ada", Transport::Udp).await;
-    let tcp = MediaPeer::join(ws_url(&room), "Tim", Transport::TcpOnly).await;
-    let ids = [udp.peer_id, tcp.peer_id];
-    let peers = start_streaming(vec![udp, tcp]);
-    peers[0].peer.until_receiving(&[ids[1]]).await;
-    peers[1].peer.until_receiving(&[ids[0]]).await;
+    let peers = in_a_call(&room, &[("Ada", Transport::Udp), ("Tim", Transport::TcpOnly)]).await;
     let from: Vec<u32> = peers.iter().map(|p| p.sent.load(Ordering::Relaxed)).collect();
     assert_complete(&peers, &from).await;
     drop(peers);
@@ -242,12 +251,7 @@ async fn bad_signals_are_refused_with_a_reason_and_the_socket_stays() {
     assert!(codes.iter().any(|c| c == "too_many_offers"), "{codes:?}");
 
     // Meanwhile a real call in the same room works.
-    let ada = MediaPeer::join(ws_url(&room), "Ada", Transport::Udp).await;
-    let grace = MediaPeer::join(ws_url(&room), "Grace", Transport::Udp).await;
-    let ids = [ada.peer_id, grace.peer_id];
-    let peers = start_streaming(vec![ada, grace]);
-    peers[0].peer.until_receiving(&[ids[1]]).await;
-    peers[1].peer.until_receiving(&[ids[0]]).await;
+    let peers = in_a_call(&room, &[("Ada", Transport::Udp), ("Grace", Transport::Udp)]).await;
     drop(peers);
     server.stop().await;
 }
@@ -270,12 +274,7 @@ async fn garbage_on_the_media_ports_is_dropped_and_calls_carry_on() {
     config.media.tcp_port = tcp_port;
     let server = TestServer::start_with(config).await;
     let room = server.create_room("python", "Call").await;
-    let ada = MediaPeer::join(ws_url(&room), "Ada", Transport::Udp).await;
-    let grace = MediaPeer::join(ws_url(&room), "Grace", Transport::TcpOnly).await;
-    let ids = [ada.peer_id, grace.peer_id];
-    let peers = start_streaming(vec![ada, grace]);
-    peers[0].peer.until_receiving(&[ids[1]]).await;
-    peers[1].peer.until_receiving(&[ids[0]]).await;
+    let peers = in_a_call(&room, &[("Ada", Transport::Udp), ("Grace", Transport::TcpOnly)]).await;
 
     // Random datagrams, a STUN binding request from a stranger, things that look like
     // DTLS and RTP, and empty ones.
@@ -322,13 +321,9 @@ async fn a_participant_whose_media_vanishes_is_removed_after_the_ice_timeout() {
     config.media.ice_timeout = Duration::from_secs(2);
     let server = TestServer::start_with(config).await;
     let room = server.create_room("python", "Call").await;
-    let ada = MediaPeer::join(ws_url(&room), "Ada", Transport::Udp).await;
-    let grace = MediaPeer::join(ws_url(&room), "Grace", Transport::Udp).await;
-    let ids = [ada.peer_id, grace.peer_id];
-    let peers = start_streaming(vec![ada, grace]);
-    peers[0].peer.until_receiving(&[ids[1]]).await;
-    peers[1].peer.until_receiving(&[ids[0]]).await;
+    let peers = in_a_call(&room, &[("Ada", Transport::Udp), ("Grace", Transport::Udp)]).await;
 
+    let ids = [peers[0].peer.peer_id, peers[1].peer.peer_id];
     // Grace's network goes; her room socket stays open.
     peers[1].stop.store(true, Ordering::Relaxed);
     peers[1].peer.vanish().await;

@@ -7,18 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { text, typeAtEnd, waitReady, waitText } from "./pages.mjs";
-import { Server, requireAsset, waitFor } from "./support.mjs";
+import { Server, launchChromium, waitFor } from "./support.mjs";
 
-/** DESIGN.md's flags ("Browser tests"), plus a fake camera and microphone (no prompt). */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
+/** Beyond DESIGN.md's flags: a fake camera and microphone (no prompt). */
+const MEDIA_ARGS = [
   "--use-fake-device-for-media-stream",
   "--use-fake-ui-for-media-stream",
   "--allow-loopback-in-peer-connection",
@@ -30,8 +22,7 @@ const MEDIA_TIMEOUT = 30_000;
 
 let browser;
 before(async () => {
-  const { chromium } = requireAsset("playwright-core");
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium(MEDIA_ARGS);
 });
 after(async () => {
   await browser?.close();

@@ -173,9 +173,9 @@ const CHROMIUM_ARGS = [
  * Headless Chromium (the system's, never a downloaded one). playwright starts it with a
  * new empty profile directory of its own; each page should get `browser.newContext()`.
  */
-export async function launchChromium() {
+export async function launchChromium(extraArgs = []) {
   const { chromium } = requireAsset("playwright-core");
   const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
   if (!existsSync(executablePath)) throw new Error(`Chromium is missing at ${executablePath}: apt-get install chromium`);
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
