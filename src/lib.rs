@@ -78,8 +78,11 @@ pub async fn launch(
     let (rooms, persister) = Rooms::new(store.clone(), config.sync.clone());
     let setup = auth::setup::SetupLink::offer(store.as_ref(), &links).await?;
     let runs = exec::setup::start(&config.exec, store.clone(), rooms.clone()).await;
+    let mut metrics = Metrics::default();
     let sfu = if config.media.enabled {
-        let (media, task) = media::Media::start(&config.media, stopping.child_token()).await?;
+        let media_metrics = media::MediaMetrics::default();
+        media_metrics.register(metrics.registry_mut());
+        let (media, task) = media::Media::start(&config.media, media_metrics, stopping.child_token()).await?;
         rooms.set_media(media);
         Some(task)
     } else {
@@ -89,7 +92,7 @@ pub async fn launch(
         config: Arc::new(config),
         store: store.clone(),
         rooms: rooms.clone(),
-        metrics: Arc::new(Metrics::default()),
+        metrics: Arc::new(metrics),
         links: Arc::new(links),
         shutdown: stopping.clone(),
         login_throttle: Default::default(),

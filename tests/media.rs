@@ -3,7 +3,7 @@
 //! ICE-TCP, and bad input on the media ports and in the signalling.
 
 mod common;
-#[path = "common/media.rs"]
+#[path = "common/media/mod.rs"]
 mod media_peer;
 
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! camera and screen to the other members of their room's call. Signalling travels as
 //! `Media` messages on the room's WebSocket (docs/protocol.md).
 
+mod metrics;
 mod net;
 mod participant;
 mod sfu;
@@ -12,7 +13,6 @@ mod tcp;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use str0m::Candidate;
 use str0m::net::TcpType;
@@ -22,52 +22,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::MediaConfig;
+pub use metrics::MediaMetrics;
 use sfu::{Sfu, SfuSettings};
 use signal::{ClientSignal, IceServer, ServerSignal};
 
 /// Where the SFU sends a participant's signals (their room socket).
 pub trait SignalSink: Send + 'static {
     fn send(&self, signal: &ServerSignal);
-}
-
-/// Counts of what the SFU did, for metrics and benchmarks.
-#[derive(Debug, Default)]
-pub struct MediaCounters {
-    frames_in: AtomicU64,
-    frames_out: AtomicU64,
-    packets_sent: AtomicU64,
-    packets_dropped: AtomicU64,
-}
-
-impl MediaCounters {
-    fn received(&self) {
-        self.frames_in.fetch_add(1, Ordering::Relaxed);
-    }
-    fn forwarded(&self) {
-        self.frames_out.fetch_add(1, Ordering::Relaxed);
-    }
-    fn sent(&self, packets: u64) {
-        self.packets_sent.fetch_add(packets, Ordering::Relaxed);
-    }
-    fn dropped(&self) {
-        self.packets_dropped.fetch_add(1, Ordering::Relaxed);
-    }
-    /// Audio and video frames received from publishers.
-    pub fn frames_in(&self) -> u64 {
-        self.frames_in.load(Ordering::Relaxed)
-    }
-    /// Frames written to subscribers.
-    pub fn frames_out(&self) -> u64 {
-        self.frames_out.load(Ordering::Relaxed)
-    }
-    /// Packets sent (media, RTCP, STUN, DTLS).
-    pub fn packets_sent(&self) -> u64 {
-        self.packets_sent.load(Ordering::Relaxed)
-    }
-    /// Packets no participant took (garbage, strangers, late arrivals).
-    pub fn packets_dropped(&self) -> u64 {
-        self.packets_dropped.load(Ordering::Relaxed)
-    }
 }
 
 /// Why the SFU did not start.
@@ -106,13 +67,14 @@ pub struct Media {
     commands: mpsc::UnboundedSender<Command>,
     udp: SocketAddr,
     tcp: SocketAddr,
-    counters: Arc<MediaCounters>,
+    metrics: MediaMetrics,
 }
 
 impl Media {
     /// Binds the media sockets and starts the SFU task, which runs until `stopping`.
     pub async fn start(
         config: &MediaConfig,
+        metrics: MediaMetrics,
         stopping: CancellationToken,
     ) -> Result<(Media, JoinHandle<()>), MediaError> {
         let udp_bind = SocketAddr::new(config.bind, config.udp_port);
@@ -169,7 +131,6 @@ impl Media {
                 credential: config.turn_credential.clone(),
             }]
         };
-        let counters = Arc::new(MediaCounters::default());
         let sfu = Sfu::new(
             SfuSettings {
                 candidates,
@@ -177,7 +138,7 @@ impl Media {
                 max_participants: config.max_participants,
                 ice_timeout: config.ice_timeout,
             },
-            counters.clone(),
+            metrics.clone(),
         );
         let (commands, receiver) = mpsc::unbounded_channel();
         let sockets = net::Sockets {
@@ -186,14 +147,14 @@ impl Media {
             udp_addr,
             tcp_addr,
         };
-        let task = tokio::spawn(net::run(sfu, sockets, receiver, counters.clone(), stopping));
+        let task = tokio::spawn(net::run(sfu, sockets, receiver, metrics.clone(), stopping));
         tracing::info!(udp = %udp_addr, ice_tcp = %tcp_addr, "media: the SFU is listening");
         Ok((
             Media {
                 commands,
                 udp: udp_addr,
                 tcp: tcp_addr,
-                counters,
+                metrics,
             },
             task,
         ))
@@ -224,8 +185,8 @@ impl Media {
         self.tcp
     }
 
-    pub fn counters(&self) -> &MediaCounters {
-        &self.counters
+    pub fn metrics(&self) -> &MediaMetrics {
+        &self.metrics
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::net::{Protocol, Transmit};
@@ -13,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sfu::Sfu;
 use super::tcp::{TcpConnection, TcpEvent};
-use super::{Command, MediaCounters};
+use super::{Command, MediaMetrics};
 
 /// Largest datagram read (media packets stay under the ~1200-byte MTU str0m uses).
 const MAX_DATAGRAM: usize = 2048;
@@ -38,7 +37,7 @@ pub async fn run(
     mut sfu: Sfu,
     sockets: Sockets,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    counters: Arc<MediaCounters>,
+    metrics: MediaMetrics,
     stopping: CancellationToken,
 ) {
     let (tcp_events, mut tcp_incoming) = mpsc::channel::<TcpEvent>(4096);
@@ -98,7 +97,12 @@ pub async fn run(
         if sfu.next_timeout(now) <= now {
             sfu.timeout(now);
         }
-        send(&mut sfu, &sockets.udp, &connections, &counters);
+        send(&mut sfu, &sockets.udp, &connections, &metrics);
+        let sent_at = Instant::now();
+        for arrived in sfu.take_forwarded_frames() {
+            metrics.forward_took(sent_at.saturating_duration_since(arrived).as_secs_f64());
+        }
+        metrics.set_participants(sfu.participant_count());
         for remote in sfu.take_closed_tcp() {
             if let Some(connection) = connections.remove(&remote) {
                 connection.close();
@@ -129,7 +133,7 @@ fn send(
     sfu: &mut Sfu,
     udp: &UdpSocket,
     connections: &HashMap<SocketAddr, TcpConnection>,
-    counters: &MediaCounters,
+    metrics: &MediaMetrics,
 ) {
     let mut sent = 0;
     for Transmit {
@@ -147,7 +151,7 @@ fn send(
         };
         sent += u64::from(ok);
     }
-    counters.sent(sent);
+    metrics.sent(sent);
 }
 
 /// Closes ICE-TCP connections that no participant has taken a packet from in time.

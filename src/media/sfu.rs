@@ -13,7 +13,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output};
 
 use super::participant::{Participant, ParticipantId};
 use super::signal::{ClientSignal, IceServer, ServerSignal, SignalError};
-use super::{MediaCounters, SignalSink};
+use super::{MediaMetrics, SignalSink};
 
 /// How often each call's active speaker is worked out.
 const SPEAKER_EVERY: Duration = Duration::from_millis(400);
@@ -48,7 +48,9 @@ pub struct Sfu {
     transmits: Vec<Transmit>,
     /// ICE-TCP connections whose participant left: the socket task closes them.
     closed_tcp: Vec<SocketAddr>,
-    counters: Arc<MediaCounters>,
+    metrics: MediaMetrics,
+    /// When each frame forwarded since the last look arrived (its first packet).
+    forwarded_frames: Vec<Instant>,
     next_id: u64,
 }
 
@@ -56,7 +58,7 @@ pub struct Sfu {
 type Dirty = Vec<ParticipantId>;
 
 impl Sfu {
-    pub fn new(settings: SfuSettings, counters: Arc<MediaCounters>) -> Self {
+    pub fn new(settings: SfuSettings, metrics: MediaMetrics) -> Self {
         Self {
             settings,
             participants: HashMap::new(),
@@ -65,7 +67,8 @@ impl Sfu {
             routes: HashMap::new(),
             transmits: Vec::new(),
             closed_tcp: Vec::new(),
-            counters,
+            metrics,
+            forwarded_frames: Vec::new(),
             next_id: 1,
         }
     }
@@ -73,6 +76,16 @@ impl Sfu {
     /// Packets to send, in order.
     pub fn take_transmits(&mut self) -> std::vec::Drain<'_, Transmit> {
         self.transmits.drain(..)
+    }
+
+    /// When the frames forwarded since the last call arrived, to time the SFU's hop.
+    pub fn take_forwarded_frames(&mut self) -> std::vec::Drain<'_, Instant> {
+        self.forwarded_frames.drain(..)
+    }
+
+    /// How many people are in calls.
+    pub fn participant_count(&self) -> usize {
+        self.participants.len()
     }
 
     /// ICE-TCP connections to close.
@@ -167,7 +180,7 @@ impl Sfu {
         now: Instant,
     ) -> bool {
         let Ok(contents) = bytes.try_into() else {
-            self.counters.dropped();
+            self.metrics.dropped();
             return false;
         };
         let input = Input::Receive(
@@ -188,7 +201,7 @@ impl Sfu {
                     .find(|p| p.rtc.accepts(&input))
                     .map(|p| p.id)
                 else {
-                    self.counters.dropped();
+                    self.metrics.dropped();
                     return false;
                 };
                 self.routes.insert((proto, source), id);
@@ -423,8 +436,9 @@ impl Sfu {
         if !data.contiguous {
             publisher.request_keyframe(data.mid, now);
         }
-        self.counters.received();
+        self.metrics.received();
         let data = &data;
+        let mut forwarded = false;
         for other in self.members_besides(id) {
             let Some(subscriber) = self.participants.get_mut(&other) else {
                 continue;
@@ -439,10 +453,16 @@ impl Sfu {
                 continue;
             };
             match writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                Ok(()) => self.counters.forwarded(),
+                Ok(()) => {
+                    self.metrics.forwarded();
+                    forwarded = true;
+                }
                 Err(err) => tracing::debug!(peer = subscriber.peer_id, error = %err, "cannot forward"),
             }
             dirty.push(other);
+        }
+        if forwarded {
+            self.forwarded_frames.push(data.network_time);
         }
     }
 

@@ -1,0 +1,101 @@
+//! What the SFU counts, as Prometheus metrics (`/metrics`) that benchmarks read too.
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The SFU's counters; cheap to update from its task.
+#[derive(Debug, Clone)]
+pub struct MediaMetrics {
+    frames_in: Counter,
+    frames_out: Counter,
+    packets_sent: Counter,
+    packets_dropped: Counter,
+    participants: Gauge,
+    /// From a frame's first packet reaching the SFU to its copies leaving it.
+    forward_seconds: Histogram,
+}
+
+impl Default for MediaMetrics {
+    fn default() -> Self {
+        Self {
+            frames_in: Counter::default(),
+            frames_out: Counter::default(),
+            packets_sent: Counter::default(),
+            packets_dropped: Counter::default(),
+            participants: Gauge::default(),
+            // 50 µs to ~0.8 s.
+            forward_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 15)),
+        }
+    }
+}
+
+impl MediaMetrics {
+    /// Adds the metrics to `registry` (prefixed `media_`).
+    pub fn register(&self, registry: &mut Registry) {
+        let media = registry.sub_registry_with_prefix("media");
+        media.register(
+            "frames_received",
+            "Audio and video frames received from publishers",
+            self.frames_in.clone(),
+        );
+        media.register(
+            "frames_forwarded",
+            "Frames written to subscribers",
+            self.frames_out.clone(),
+        );
+        media.register(
+            "packets_sent",
+            "Packets sent: media, RTCP, STUN and DTLS",
+            self.packets_sent.clone(),
+        );
+        media.register(
+            "packets_dropped",
+            "Packets no participant took: garbage, strangers, late arrivals",
+            self.packets_dropped.clone(),
+        );
+        media.register("participants", "People in calls", self.participants.clone());
+        media.register(
+            "forward_seconds",
+            "Time from a frame's first packet reaching the SFU to its copies being sent",
+            self.forward_seconds.clone(),
+        );
+    }
+
+    pub(super) fn received(&self) {
+        self.frames_in.inc();
+    }
+    pub(super) fn forwarded(&self) {
+        self.frames_out.inc();
+    }
+    pub(super) fn sent(&self, packets: u64) {
+        self.packets_sent.inc_by(packets);
+    }
+    pub(super) fn dropped(&self) {
+        self.packets_dropped.inc();
+    }
+    pub(super) fn set_participants(&self, count: usize) {
+        self.participants.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+    pub(super) fn forward_took(&self, seconds: f64) {
+        self.forward_seconds.observe(seconds);
+    }
+
+    /// Audio and video frames received from publishers.
+    pub fn frames_in(&self) -> u64 {
+        self.frames_in.get()
+    }
+    /// Frames written to subscribers.
+    pub fn frames_out(&self) -> u64 {
+        self.frames_out.get()
+    }
+    /// Packets sent (media, RTCP, STUN, DTLS).
+    pub fn packets_sent(&self) -> u64 {
+        self.packets_sent.get()
+    }
+    /// Packets no participant took.
+    pub fn packets_dropped(&self) -> u64 {
+        self.packets_dropped.get()
+    }
+}
