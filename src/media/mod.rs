@@ -9,6 +9,7 @@ mod net;
 mod participant;
 mod sfu;
 pub mod signal;
+mod speaker;
 mod tcp;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};

@@ -11,6 +11,7 @@ use str0m::{Candidate, Rtc};
 
 use super::SignalSink;
 use super::signal::{CallMember, ForwardedTrack, MuteState, ServerSignal, SignalError, Source};
+use super::speaker::Voice;
 
 /// A participant's identity inside the SFU (peer ids repeat across rooms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,8 +89,8 @@ pub struct Participant {
     /// When the last packet from this participant arrived (or when it joined).
     pub last_heard: Instant,
     pub next_timeout: Instant,
-    /// How much the participant has been speaking lately, 0 to 1.
-    pub voice: f32,
+    /// How much the participant has been speaking lately.
+    pub voice: Voice,
 }
 
 impl Participant {
@@ -125,7 +126,7 @@ impl Participant {
             recent_offers: VecDeque::new(),
             last_heard: now,
             next_timeout: now,
-            voice: 0.0,
+            voice: Voice::default(),
         }
     }
 
@@ -368,12 +369,6 @@ impl Participant {
         }
         track.last_keyframe_request = Some(now);
         true
-    }
-
-    /// Folds one audio level (RFC 6464: 0 dBov loudest, -127 silence) into `voice`.
-    pub fn hear(&mut self, level: i8) {
-        let speaking = if level > -50 { 1.0 } else { 0.0 };
-        self.voice = self.voice * 0.9 + speaking * 0.1;
     }
 }
 

@@ -1,18 +1,20 @@
 //! The SFU without I/O: every call's participants, what arrives for them, and what they
-//! send. The socket task ([`super::net`]) feeds it packets, signals and the time, and
-//! sends the [`Transmit`]s it queues; tests drive it the same way.
+//! send. The socket task ([`crate::media::net`]) feeds it packets, signals and the time, and
+//! sends the [`Transmit`]s it queues.
+
+mod media;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaData, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, Transmit};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output};
+use str0m::{Candidate, Input, Output};
 
 use super::participant::{Participant, ParticipantId};
 use super::signal::{ClientSignal, IceServer, ServerSignal, SignalError};
+use super::speaker;
 use super::{MediaMetrics, SignalSink};
 
 /// How often each call's active speaker is worked out.
@@ -369,111 +371,6 @@ impl Sfu {
         }
     }
 
-    fn handle_event(&mut self, id: ParticipantId, event: Event, now: Instant, dirty: &mut Dirty) {
-        match event {
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                self.remove(id, Some("the media connection was lost"), now);
-            }
-            Event::MediaAdded(added) if added.direction.is_receiving() => {
-                self.publish(id, added.mid, added.kind, dirty);
-            }
-            Event::MediaChanged(changed) => {
-                if changed.direction.is_receiving() {
-                    let kind = self.participants[&id].rtc.media(changed.mid).map(|m| m.kind());
-                    if let Some(kind) = kind {
-                        self.publish(id, changed.mid, kind, dirty);
-                    }
-                } else if self
-                    .participants
-                    .get_mut(&id)
-                    .is_some_and(|p| p.unpublish(changed.mid))
-                {
-                    for other in self.members_besides(id) {
-                        if let Some(other) = self.participants.get_mut(&other) {
-                            other.stop_forwarding(id, Some(changed.mid));
-                            dirty.push(other.id);
-                        }
-                    }
-                }
-            }
-            Event::MediaData(data) => self.forward(id, data, now, dirty),
-            Event::KeyframeRequest(request) => {
-                let source = self.participants.get(&id).and_then(|p| p.source_of(request.mid));
-                if let Some((from, mid)) = source {
-                    self.request_keyframe(from, mid, now, dirty);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// A track a participant started sending: every other member gets it.
-    fn publish(&mut self, id: ParticipantId, mid: Mid, kind: MediaKind, dirty: &mut Dirty) {
-        let others = self.members_besides(id);
-        let Some(mut publisher) = self.participants.remove(&id) else {
-            return;
-        };
-        if publisher.publish(mid, kind) {
-            let published = publisher.published.last().expect("just published");
-            for other in others {
-                if let Some(other) = self.participants.get_mut(&other) {
-                    other.forward(&publisher, published);
-                    dirty.push(other.id);
-                }
-            }
-        }
-        self.participants.insert(id, publisher);
-    }
-
-    /// Writes a frame a participant sent to every other member receiving it.
-    fn forward(&mut self, id: ParticipantId, data: MediaData, now: Instant, dirty: &mut Dirty) {
-        let Some(publisher) = self.participants.get_mut(&id) else {
-            return;
-        };
-        if let Some(level) = data.ext_vals.audio_level {
-            publisher.hear(level);
-        }
-        if !data.contiguous {
-            publisher.request_keyframe(data.mid, now);
-        }
-        self.metrics.received();
-        let data = &data;
-        let mut forwarded = false;
-        for other in self.members_besides(id) {
-            let Some(subscriber) = self.participants.get_mut(&other) else {
-                continue;
-            };
-            let Some(mid) = subscriber.forwarded_mid(id, data.mid) else {
-                continue;
-            };
-            let Some(writer) = subscriber.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer.match_params(data.params) else {
-                continue;
-            };
-            match writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                Ok(()) => {
-                    self.metrics.forwarded();
-                    forwarded = true;
-                }
-                Err(err) => tracing::debug!(peer = subscriber.peer_id, error = %err, "cannot forward"),
-            }
-            dirty.push(other);
-        }
-        if forwarded {
-            self.forwarded_frames.push(data.network_time);
-        }
-    }
-
-    fn request_keyframe(&mut self, from: ParticipantId, mid: Mid, now: Instant, dirty: &mut Dirty) {
-        if let Some(publisher) = self.participants.get_mut(&from)
-            && publisher.request_keyframe(mid, now)
-        {
-            dirty.push(from);
-        }
-    }
-
     /// Works out each call's active speaker and tells its members when it changes.
     fn pick_speakers(&mut self, now: Instant) {
         let mut changes = Vec::new();
@@ -482,22 +379,12 @@ impl Sfu {
                 continue;
             }
             call.next_speaker_check = Some(now + SPEAKER_EVERY);
-            let loudest = call
+            let voices = call
                 .members
                 .iter()
                 .filter_map(|m| self.participants.get(m))
-                .filter(|p| p.voice > 0.3)
-                .max_by(|a, b| a.voice.total_cmp(&b.voice));
-            let speaker = match loudest {
-                Some(p) => Some(p.peer_id),
-                // Silence keeps the last speaker only while they still trail off.
-                None => call.speaker.filter(|peer| {
-                    call.members
-                        .iter()
-                        .filter_map(|m| self.participants.get(m))
-                        .any(|p| p.peer_id == *peer && p.voice > 0.1)
-                }),
-            };
+                .map(|p| (p.peer_id, p.voice));
+            let speaker = speaker::pick(call.speaker, voices);
             if speaker != call.speaker {
                 call.speaker = speaker;
                 changes.push((room.clone(), speaker));
