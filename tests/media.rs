@@ -109,6 +109,19 @@ async fn in_a_call(room: &Value, people: &[(&str, Transport)]) -> Vec<Streaming>
     peers
 }
 
+#[test]
+fn synthetic_payloads_read_back_and_damage_is_seen() {
+    use media_peer::{read_synthetic, synthetic};
+    for keyframe in [Some(true), Some(false), None] {
+        let data = synthetic(7, 42, 300, keyframe);
+        assert_eq!(data.len(), 300);
+        assert_eq!(read_synthetic(&data), Some((7, 42)));
+        let mut damaged = data.to_vec();
+        damaged[200] ^= 1;
+        assert_eq!(read_synthetic(&damaged), None);
+    }
+}
+
 async fn server() -> (TestDb, TestServer, Value) {
     let db = TestDb::new(Backend::Sqlite).await;
     let server = TestServer::start(&db).await;

@@ -72,22 +72,24 @@ pub struct Media {
 }
 
 impl Media {
-    /// Binds the media sockets and starts the SFU task, which runs until `stopping`.
+    /// Binds the media sockets and starts the SFU, which runs until `stopping` on a thread
+    /// of its own (a single-threaded runtime: no hand-offs between workers per packet).
     pub async fn start(
         config: &MediaConfig,
         metrics: MediaMetrics,
         stopping: CancellationToken,
     ) -> Result<(Media, JoinHandle<()>), MediaError> {
         let udp_bind = SocketAddr::new(config.bind, config.udp_port);
-        let udp = UdpSocket::bind(udp_bind)
-            .await
+        let udp = StdUdpSocket::bind(udp_bind)
+            .and_then(|udp| udp.set_nonblocking(true).map(|()| udp))
             .map_err(|source| MediaError::Udp {
                 addr: udp_bind,
                 source,
             })?;
+        enlarge_buffers(&udp);
         let tcp_bind = SocketAddr::new(config.bind, config.tcp_port);
-        let tcp = TcpListener::bind(tcp_bind)
-            .await
+        let tcp = std::net::TcpListener::bind(tcp_bind)
+            .and_then(|tcp| tcp.set_nonblocking(true).map(|()| tcp))
             .map_err(|source| MediaError::Tcp {
                 addr: tcp_bind,
                 source,
@@ -142,13 +144,22 @@ impl Media {
             metrics.clone(),
         );
         let (commands, receiver) = mpsc::unbounded_channel();
-        let sockets = net::Sockets {
-            udp,
-            tcp,
-            udp_addr,
-            tcp_addr,
-        };
-        let task = tokio::spawn(net::run(sfu, sockets, receiver, metrics.clone(), stopping));
+        let run_metrics = metrics.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the SFU");
+            runtime.block_on(async move {
+                let sockets = net::Sockets {
+                    udp: UdpSocket::from_std(udp).expect("the media UDP socket joins the runtime"),
+                    tcp: TcpListener::from_std(tcp).expect("the ICE-TCP listener joins the runtime"),
+                    udp_addr,
+                    tcp_addr,
+                };
+                net::run(sfu, sockets, receiver, run_metrics, stopping).await;
+            });
+        });
         tracing::info!(udp = %udp_addr, ice_tcp = %tcp_addr, "media: the SFU is listening");
         Ok((
             Media {
@@ -219,6 +230,37 @@ pub fn answer_offer(sdp: &str) -> Result<String, String> {
         .map_err(|(_, message)| message)?;
     let answer = keep.0.lock().expect("the answer lock").take();
     Ok(answer.unwrap_or_default())
+}
+
+/// Socket buffers big enough for bursts: every call's packets arrive on one socket, and
+/// the default (~200 KiB, about 90 packets) overflows while the SFU sends a burst of
+/// copies. The kernel caps the size at `net.core.rmem_max` / `wmem_max` unless the server
+/// may force it (root).
+const SOCKET_BUFFER_BYTES: libc::c_int = 8 * 1024 * 1024;
+
+fn enlarge_buffers(socket: &impl std::os::fd::AsRawFd) {
+    let fd = socket.as_raw_fd();
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        let size = SOCKET_BUFFER_BYTES;
+        let set = |option| {
+            // SAFETY: a valid socket, and a c_int value of the size given.
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    option,
+                    (&raw const size).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            }
+        };
+        if set(force) != 0 && set(plain) != 0 {
+            tracing::debug!(error = %std::io::Error::last_os_error(), "media: cannot enlarge a socket buffer");
+        }
+    }
 }
 
 /// The address to advertise when none is configured: the bind address if it is a

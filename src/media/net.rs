@@ -99,8 +99,8 @@ pub async fn run(
         }
         send(&mut sfu, &sockets.udp, &connections, &metrics);
         let sent_at = Instant::now();
-        for arrived in sfu.take_forwarded_frames() {
-            metrics.forward_took(sent_at.saturating_duration_since(arrived).as_secs_f64());
+        for (video, arrived) in sfu.take_forwarded_frames() {
+            metrics.forward_took(video, sent_at.saturating_duration_since(arrived).as_secs_f64());
         }
         metrics.set_participants(sfu.participant_count());
         for remote in sfu.take_closed_tcp() {

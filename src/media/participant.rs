@@ -237,7 +237,11 @@ impl Participant {
     /// Offers the participant the tracks still to open or stop, unless an offer is
     /// already out or the participant has not offered yet.
     pub fn negotiate(&mut self) {
-        if !self.offered || self.pending.is_some() || !self.rtc.is_alive() {
+        let changed = self
+            .forwarded
+            .iter()
+            .any(|f| matches!(f.state, ForwardState::ToOpen | ForwardState::ToStop(_)));
+        if !changed || !self.offered || self.pending.is_some() || !self.rtc.is_alive() {
             return;
         }
         let mut change = self.rtc.sdp_api();

@@ -16,8 +16,6 @@ export interface CallHooks {
   changed(): void;
 }
 
-/** Longest wait for ICE candidates before an offer goes out with those it has. */
-const GATHER_WAIT_MS = 1_000;
 const REJOIN_FIRST_MS = 1_000;
 const REJOIN_MAX_MS = 15_000;
 
@@ -307,8 +305,9 @@ export class Call {
   private async publish(): Promise<void> {
     const pc = this.pc;
     if (!pc || !this.negotiation.publish()) return;
+    // No wait for ICE candidates: the SFU is ICE-lite, so the browser does the checking
+    // (towards the server's candidates in the answer) and the offer needs none of its own.
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc, GATHER_WAIT_MS);
     const tracks: Record<string, Source> = {};
     for (const source of SOURCES) {
       const t = this.transceivers[source];
@@ -357,19 +356,4 @@ export class Call {
     this.pc = null;
     window.__pairlineCall = null;
   }
-}
-
-/** Resolves once `pc` has gathered its ICE candidates, or after `ms`. */
-function gathered(pc: RTCPeerConnection, ms: number): Promise<void> {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener("icegatheringstatechange", check);
-      resolve();
-    };
-    const check = () => pc.iceGatheringState === "complete" && done();
-    const timer = setTimeout(done, ms);
-    pc.addEventListener("icegatheringstatechange", check);
-  });
 }

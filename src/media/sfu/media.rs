@@ -103,7 +103,8 @@ impl Sfu {
             dirty.push(other);
         }
         if forwarded {
-            self.forwarded_frames.push(data.network_time);
+            let video = data.params.spec().codec.is_video();
+            self.forwarded_frames.push((video, data.network_time));
         }
     }
 

@@ -52,7 +52,7 @@ pub struct Sfu {
     closed_tcp: Vec<SocketAddr>,
     metrics: MediaMetrics,
     /// When each frame forwarded since the last look arrived (its first packet).
-    forwarded_frames: Vec<Instant>,
+    forwarded_frames: Vec<(bool, Instant)>,
     next_id: u64,
 }
 
@@ -80,8 +80,9 @@ impl Sfu {
         self.transmits.drain(..)
     }
 
-    /// When the frames forwarded since the last call arrived, to time the SFU's hop.
-    pub fn take_forwarded_frames(&mut self) -> std::vec::Drain<'_, Instant> {
+    /// When the frames forwarded since the last call arrived (and whether each is video),
+    /// to time the SFU's hop.
+    pub fn take_forwarded_frames(&mut self) -> std::vec::Drain<'_, (bool, Instant)> {
         self.forwarded_frames.drain(..)
     }
 

@@ -1,6 +1,8 @@
 //! A headless call participant for media tests and benchmarks: a webrtc-rs peer that
 //! joins a room's call over the room's socket, publishes synthetic VP8 and Opus whose
 //! payloads say who sent them and in what order, and records what it receives.
+//! (Each test binary and the media benchmark use a different part of it.)
+#![allow(dead_code, unused_imports)]
 
 mod payload;
 mod receive;
@@ -32,7 +34,7 @@ use webrtc::peer_connection::{
     SettingEngineBuilder, register_default_interceptors,
 };
 
-pub use payload::synthetic;
+pub use payload::{read_synthetic, synthetic};
 use receive::{Handler, KeyframeRequestTap, watch_keyframe_requests};
 use signalling::{mids, pump};
 

@@ -30,38 +30,66 @@ pub async fn pump(
             event = client.next_event() => match event {
                 Ok(Event::Media(text)) => {
                     let signal: Value = serde_json::from_str(&text).expect("signals are JSON");
-                    match signal["type"].as_str() {
-                        Some("answer") => {
-                            let answer = RTCSessionDescription::answer(signal["sdp"].as_str().unwrap().to_owned())
-                                .expect("an answer");
-                            pc.set_remote_description(answer).await.expect("apply the answer");
-                            dial_tcp_candidates(pc.as_ref(), signal["sdp"].as_str().unwrap()).await;
-                            record(&inbox, json!({"type": "answered"}));
-                        }
-                        Some("offer") => {
-                            // The client's own offer wins a crossing: ignore the server's.
-                            if pc.pending_local_description().await.is_some() {
-                                continue;
-                            }
-                            let offer = RTCSessionDescription::offer(signal["sdp"].as_str().unwrap().to_owned())
-                                .expect("an offer");
-                            pc.set_remote_description(offer).await.expect("apply the server's offer");
-                            end_stopped_tracks(&inbox, &signal, &mut forwarded);
-                            let answer = pc.create_answer(None).await.expect("an answer");
-                            pc.set_local_description(answer).await.expect("set the answer");
-                            let sdp = pc.local_description().await.expect("the answer").sdp;
-                            let answer = json!({"type": "answer", "sdp": sdp}).to_string();
+                    match handle(pc.as_ref(), &signal, &inbox, &mut forwarded).await {
+                        Ok(Some(answer)) => {
                             if client.media(&answer).await.is_err() {
                                 return;
                             }
-                            record(&inbox, signal);
                         }
-                        _ => record(&inbox, signal),
+                        Ok(None) => {}
+                        // A closed peer connection ends the peer; a test sees why.
+                        Err(err) => {
+                            record(&inbox, json!({"type": "peer_error", "message": err}));
+                            return;
+                        }
                     }
                 }
                 Ok(_) => {}
                 Err(_) => return,
             }
+        }
+    }
+}
+
+/// Handles one server signal; returns the answer to send, if it calls for one.
+async fn handle(
+    pc: &dyn PeerConnection,
+    signal: &Value,
+    inbox: &Inbox,
+    forwarded: &mut HashMap<String, u64>,
+) -> Result<Option<String>, String> {
+    let sdp = signal["sdp"].as_str().unwrap_or("").to_owned();
+    match signal["type"].as_str() {
+        Some("answer") => {
+            let answer = RTCSessionDescription::answer(sdp.clone()).map_err(|e| format!("an answer: {e}"))?;
+            pc.set_remote_description(answer)
+                .await
+                .map_err(|e| format!("apply the answer: {e}"))?;
+            dial_tcp_candidates(pc, &sdp).await;
+            record(inbox, json!({"type": "answered"}));
+            Ok(None)
+        }
+        Some("offer") => {
+            // The client's own offer wins a crossing: ignore the server's.
+            if pc.pending_local_description().await.is_some() {
+                return Ok(None);
+            }
+            let offer = RTCSessionDescription::offer(sdp).map_err(|e| format!("an offer: {e}"))?;
+            pc.set_remote_description(offer)
+                .await
+                .map_err(|e| format!("apply the server's offer: {e}"))?;
+            end_stopped_tracks(inbox, signal, forwarded);
+            let answer = pc.create_answer(None).await.map_err(|e| format!("answer: {e}"))?;
+            pc.set_local_description(answer)
+                .await
+                .map_err(|e| format!("set the answer: {e}"))?;
+            let sdp = pc.local_description().await.ok_or("no local answer")?.sdp;
+            record(inbox, signal.clone());
+            Ok(Some(json!({"type": "answer", "sdp": sdp}).to_string()))
+        }
+        _ => {
+            record(inbox, signal.clone());
+            Ok(None)
         }
     }
 }
