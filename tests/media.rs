@@ -363,3 +363,18 @@ async fn a_participant_whose_media_vanishes_is_removed_after_the_ice_timeout() {
     drop(peers);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_with_media_off_says_so() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = db.config();
+    config.media.enabled = false;
+    let server = TestServer::start_with(config).await;
+    let room = server.create_room("python", "No call").await;
+    let mut client = signaller(&room).await;
+    assert_eq!(
+        error_code(&exchange(&mut client, r#"{"type":"join"}"#).await),
+        "unavailable"
+    );
+    server.stop().await;
+}
