@@ -145,20 +145,34 @@ impl Media {
         );
         let (commands, receiver) = mpsc::unbounded_channel();
         let run_metrics = metrics.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the SFU");
-            runtime.block_on(async move {
-                let sockets = net::Sockets {
-                    udp: UdpSocket::from_std(udp).expect("the media UDP socket joins the runtime"),
-                    tcp: TcpListener::from_std(tcp).expect("the ICE-TCP listener joins the runtime"),
-                    udp_addr,
-                    tcp_addr,
-                };
-                net::run(sfu, sockets, receiver, run_metrics, stopping).await;
-            });
+        // A thread of its own, not `spawn_blocking`: a runtime dropped without a graceful
+        // stop (a test's) would wait for a blocking task forever. The loop ends when
+        // `stopping` fires or every `Media` handle is gone.
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("pairline-sfu".to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the SFU");
+                runtime.block_on(async move {
+                    let sockets = net::Sockets {
+                        udp: UdpSocket::from_std(udp).expect("the media UDP socket joins the runtime"),
+                        tcp: TcpListener::from_std(tcp).expect("the ICE-TCP listener joins the runtime"),
+                        udp_addr,
+                        tcp_addr,
+                    };
+                    net::run(sfu, sockets, receiver, run_metrics, stopping).await;
+                });
+                let _ = done.send(());
+            })
+            .map_err(|source| MediaError::Udp {
+                addr: udp_bind,
+                source,
+            })?;
+        let task = tokio::spawn(async move {
+            let _ = finished.await;
         });
         tracing::info!(udp = %udp_addr, ice_tcp = %tcp_addr, "media: the SFU is listening");
         Ok((
