@@ -154,8 +154,11 @@ async fn three_peers_receive_each_others_streams_complete_and_a_leaver_ends() {
     let before = grace.keyframe_requests.load(Ordering::Relaxed);
     let asked = tokio::time::timeout(MEDIA_WAIT, async {
         while grace.keyframe_requests.load(Ordering::Relaxed) == before {
+            let arrived = grace.inbox.changed.notified();
             ada.request_keyframe(grace.peer_id).await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // The SFU passes on one request per track each 500 ms: if it held this one
+            // back, nothing arrives, and Ada asks again.
+            let _ = tokio::time::timeout(Duration::from_millis(600), arrived).await;
         }
     })
     .await;

@@ -162,7 +162,7 @@ impl MediaPeer {
                 .await
                 .expect("add a track");
         }
-        watch_keyframe_requests(video.clone(), keyframe_requests.clone());
+        watch_keyframe_requests(video.clone(), keyframe_requests.clone(), inbox.clone());
 
         let (signals, outgoing) = mpsc::unbounded_channel();
         let pump = tokio::spawn(pump(client, pc.clone(), outgoing, inbox.clone()));

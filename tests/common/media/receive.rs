@@ -22,12 +22,13 @@ use super::payload::{read_synthetic, vp8_payload};
 use super::signalling::record;
 
 /// Counts the keyframe requests that reach a published video track.
-pub fn watch_keyframe_requests(video: Arc<TrackLocalStaticSample>, count: Arc<AtomicU64>) {
+pub fn watch_keyframe_requests(video: Arc<TrackLocalStaticSample>, count: Arc<AtomicU64>, inbox: Arc<Inbox>) {
     tokio::spawn(async move {
         while let Some(event) = video.poll().await {
             if let TrackLocalEvent::OnRtcpPacket(packets) = event {
                 let requests = packets.iter().filter(|p| is_keyframe_request(p.as_ref())).count();
                 count.fetch_add(requests as u64, Ordering::Relaxed);
+                inbox.changed.notify_waiters();
             }
         }
     });
