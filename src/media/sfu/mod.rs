@@ -1,8 +1,11 @@
 //! The SFU without I/O: every call's participants, what arrives for them, and what they
 //! send. The socket task ([`crate::media::net`]) feeds it packets, signals and the time, and
-//! sends the [`Transmit`]s it queues.
+//! sends the [`Transmit`]s it queues; its tests do the same with str0m clients in memory
+//! and simulated time.
 
 mod media;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
