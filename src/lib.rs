@@ -82,7 +82,7 @@ pub async fn launch(
     let sfu = if config.media.enabled {
         let media_metrics = media::MediaMetrics::default();
         media_metrics.register(metrics.registry_mut());
-        let (media, task) = media::Media::start(&config.media, media_metrics, stopping.child_token()).await?;
+        let (media, task) = media::Media::start(&config.media, media_metrics, stopping.child_token())?;
         rooms.set_media(media);
         Some(task)
     } else {

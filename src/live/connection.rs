@@ -225,26 +225,17 @@ struct Call {
 
 impl Call {
     fn signal(&self, text: &str, outbox: &Outbox) {
-        let refuse = |code, message: String| {
-            outbox.send_message(&ServerMessage::Media(
-                ServerSignal::error(code, message).to_json(),
-            ));
-        };
+        let sink = OutboxSignals(outbox.clone());
         let Some(media) = &self.media else {
-            refuse(
+            sink.send(&ServerSignal::error(
                 SignalError::Unavailable,
-                "audio and video are turned off on this server".to_owned(),
-            );
+                "audio and video are turned off on this server",
+            ));
             return;
         };
         match ClientSignal::decode(text) {
-            Ok(signal) => media.signal(
-                self.room_id.clone(),
-                self.peer,
-                Box::new(OutboxSignals(outbox.clone())),
-                signal,
-            ),
-            Err(message) => refuse(SignalError::Malformed, message),
+            Ok(signal) => media.signal(self.room_id.clone(), self.peer, Box::new(sink), signal),
+            Err(message) => sink.send(&ServerSignal::error(SignalError::Malformed, message)),
         }
     }
 

@@ -97,21 +97,4 @@ impl MediaMetrics {
             .get_or_create(&KindLabel { kind })
             .observe(seconds);
     }
-
-    /// Audio and video frames received from publishers.
-    pub fn frames_in(&self) -> u64 {
-        self.frames_in.get()
-    }
-    /// Frames written to subscribers.
-    pub fn frames_out(&self) -> u64 {
-        self.frames_out.get()
-    }
-    /// Packets sent (media, RTCP, STUN, DTLS).
-    pub fn packets_sent(&self) -> u64 {
-        self.packets_sent.get()
-    }
-    /// Packets no participant took.
-    pub fn packets_dropped(&self) -> u64 {
-        self.packets_dropped.get()
-    }
 }

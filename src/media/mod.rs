@@ -45,6 +45,8 @@ pub enum MediaError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the SFU's thread: {0}")]
+    Thread(std::io::Error),
     #[error("the advertised media address {0} cannot be used: {1}")]
     Candidate(SocketAddr, String),
 }
@@ -66,64 +68,34 @@ enum Command {
 #[derive(Clone)]
 pub struct Media {
     commands: mpsc::UnboundedSender<Command>,
-    udp: SocketAddr,
-    tcp: SocketAddr,
-    metrics: MediaMetrics,
+}
+
+/// The bound media sockets and the addresses they are advertised at.
+struct Bound {
+    udp: StdUdpSocket,
+    tcp: std::net::TcpListener,
+    udp_addr: SocketAddr,
+    tcp_addr: SocketAddr,
 }
 
 impl Media {
     /// Binds the media sockets and starts the SFU, which runs until `stopping` on a thread
     /// of its own (a single-threaded runtime: no hand-offs between workers per packet).
-    pub async fn start(
+    pub fn start(
         config: &MediaConfig,
         metrics: MediaMetrics,
         stopping: CancellationToken,
     ) -> Result<(Media, JoinHandle<()>), MediaError> {
-        let udp_bind = SocketAddr::new(config.bind, config.udp_port);
-        let udp = StdUdpSocket::bind(udp_bind)
-            .and_then(|udp| udp.set_nonblocking(true).map(|()| udp))
-            .map_err(|source| MediaError::Udp {
-                addr: udp_bind,
-                source,
-            })?;
-        enlarge_buffers(&udp);
-        let tcp_bind = SocketAddr::new(config.bind, config.tcp_port);
-        let tcp = std::net::TcpListener::bind(tcp_bind)
-            .and_then(|tcp| tcp.set_nonblocking(true).map(|()| tcp))
-            .map_err(|source| MediaError::Tcp {
-                addr: tcp_bind,
-                source,
-            })?;
-        let ip = config
-            .advertise_ip
-            .unwrap_or_else(|| default_advertise_ip(config.bind));
-        let udp_addr = SocketAddr::new(
-            ip,
-            udp.local_addr()
-                .map_err(|source| MediaError::Udp {
-                    addr: udp_bind,
-                    source,
-                })?
-                .port(),
-        );
-        let tcp_addr = SocketAddr::new(
-            ip,
-            tcp.local_addr()
-                .map_err(|source| MediaError::Tcp {
-                    addr: tcp_bind,
-                    source,
-                })?
-                .port(),
-        );
+        let bound = bind(config)?;
         let candidates = vec![
-            Candidate::host(udp_addr, "udp")
-                .map_err(|err| MediaError::Candidate(udp_addr, err.to_string()))?,
+            Candidate::host(bound.udp_addr, "udp")
+                .map_err(|err| MediaError::Candidate(bound.udp_addr, err.to_string()))?,
             Candidate::builder()
                 .tcp()
-                .host(tcp_addr)
+                .host(bound.tcp_addr)
                 .tcptype(TcpType::Passive)
                 .build()
-                .map_err(|err| MediaError::Candidate(tcp_addr, err.to_string()))?,
+                .map_err(|err| MediaError::Candidate(bound.tcp_addr, err.to_string()))?,
         ];
         let ice_servers = if config.ice_servers.is_empty() {
             Vec::new()
@@ -134,17 +106,14 @@ impl Media {
                 credential: config.turn_credential.clone(),
             }]
         };
-        let sfu = Sfu::new(
-            SfuSettings {
-                candidates,
-                ice_servers,
-                max_participants: config.max_participants,
-                ice_timeout: config.ice_timeout,
-            },
-            metrics.clone(),
-        );
+        let settings = SfuSettings {
+            candidates,
+            ice_servers,
+            max_participants: config.max_participants,
+            ice_timeout: config.ice_timeout,
+        };
+        let (udp_addr, tcp_addr) = (bound.udp_addr, bound.tcp_addr);
         let (commands, receiver) = mpsc::unbounded_channel();
-        let run_metrics = metrics.clone();
         // A thread of its own, not `spawn_blocking`: a runtime dropped without a graceful
         // stop (a test's) would wait for a blocking task forever. The loop ends when
         // `stopping` fires or every `Media` handle is gone.
@@ -158,32 +127,23 @@ impl Media {
                     .expect("a runtime for the SFU");
                 runtime.block_on(async move {
                     let sockets = net::Sockets {
-                        udp: UdpSocket::from_std(udp).expect("the media UDP socket joins the runtime"),
-                        tcp: TcpListener::from_std(tcp).expect("the ICE-TCP listener joins the runtime"),
+                        udp: UdpSocket::from_std(bound.udp).expect("the media UDP socket joins the runtime"),
+                        tcp: TcpListener::from_std(bound.tcp)
+                            .expect("the ICE-TCP listener joins the runtime"),
                         udp_addr,
                         tcp_addr,
                     };
-                    net::run(sfu, sockets, receiver, run_metrics, stopping).await;
+                    let sfu = Sfu::new(settings, metrics.clone());
+                    net::run(sfu, sockets, receiver, metrics, stopping).await;
                 });
                 let _ = done.send(());
             })
-            .map_err(|source| MediaError::Udp {
-                addr: udp_bind,
-                source,
-            })?;
+            .map_err(MediaError::Thread)?;
         let task = tokio::spawn(async move {
             let _ = finished.await;
         });
         tracing::info!(udp = %udp_addr, ice_tcp = %tcp_addr, "media: the SFU is listening");
-        Ok((
-            Media {
-                commands,
-                udp: udp_addr,
-                tcp: tcp_addr,
-                metrics,
-            },
-            task,
-        ))
+        Ok((Media { commands }, task))
     }
 
     /// Hands a participant's signal to the SFU (`sink` reaches them).
@@ -199,20 +159,6 @@ impl Media {
     /// The participant's socket closed: they leave the call, if they were in it.
     pub fn disconnect(&self, room: Arc<str>, peer_id: u64) {
         let _ = self.commands.send(Command::Disconnect { room, peer_id });
-    }
-
-    /// The advertised UDP address (the one browsers send to).
-    pub fn udp_addr(&self) -> SocketAddr {
-        self.udp
-    }
-
-    /// The advertised ICE-TCP address.
-    pub fn tcp_addr(&self) -> SocketAddr {
-        self.tcp
-    }
-
-    pub fn metrics(&self) -> &MediaMetrics {
-        &self.metrics
     }
 }
 
@@ -244,6 +190,37 @@ pub fn answer_offer(sdp: &str) -> Result<String, String> {
         .map_err(|(_, message)| message)?;
     let answer = keep.0.lock().expect("the answer lock").take();
     Ok(answer.unwrap_or_default())
+}
+
+/// Binds the UDP socket and the ICE-TCP listener (non-blocking, for the SFU's runtime)
+/// and works out the addresses to advertise.
+fn bind(config: &MediaConfig) -> Result<Bound, MediaError> {
+    let udp_bind = SocketAddr::new(config.bind, config.udp_port);
+    let udp_error = |source| MediaError::Udp {
+        addr: udp_bind,
+        source,
+    };
+    let udp = StdUdpSocket::bind(udp_bind).map_err(udp_error)?;
+    udp.set_nonblocking(true).map_err(udp_error)?;
+    enlarge_buffers(&udp);
+    let tcp_bind = SocketAddr::new(config.bind, config.tcp_port);
+    let tcp_error = |source| MediaError::Tcp {
+        addr: tcp_bind,
+        source,
+    };
+    let tcp = std::net::TcpListener::bind(tcp_bind).map_err(tcp_error)?;
+    tcp.set_nonblocking(true).map_err(tcp_error)?;
+    let ip = config
+        .advertise_ip
+        .unwrap_or_else(|| default_advertise_ip(config.bind));
+    let udp_addr = SocketAddr::new(ip, udp.local_addr().map_err(udp_error)?.port());
+    let tcp_addr = SocketAddr::new(ip, tcp.local_addr().map_err(tcp_error)?.port());
+    Ok(Bound {
+        udp,
+        tcp,
+        udp_addr,
+        tcp_addr,
+    })
 }
 
 /// Socket buffers big enough for bursts: every call's packets arrive on one socket, and
