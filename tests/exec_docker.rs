@@ -94,18 +94,13 @@ async fn hostile_programs_end_with_the_right_status_while_other_runs_carry_on() 
     let instance = executor.instance().to_owned();
     drop(executor);
     let docker = bollard::Docker::connect_with_local_defaults().unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = sandbox_containers(&docker, &instance).await;
-        if left == 0 {
-            break;
+    common::eventually(Duration::from_secs(20), || async {
+        match sandbox_containers(&docker, &instance).await {
+            0 => Ok(()),
+            left => Err(format!("{left} sandbox containers are left after their runs")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{left} sandbox containers are left after their runs"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
 }
 
 /// This executor's sandbox containers, in any state.

@@ -176,6 +176,26 @@ async fn drop_database(admin: &str, name: &str) {
 
 /// The PostgreSQL server URL for tests: `PAIRLINE_TEST_POSTGRES`, else `DATABASE_URL`,
 /// else the local default.
+/// Checks `check` until it passes (`Ok`) or `within` is up, then fails with the last
+/// check's reason. For state that announces nothing to wait on (processes, containers):
+/// everything else waits for its event.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(reason) => assert!(tokio::time::Instant::now() < deadline, "{reason}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("PAIRLINE_TEST_POSTGRES")
         .or_else(|_| std::env::var("DATABASE_URL"))
